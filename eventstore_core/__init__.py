@@ -1,0 +1,59 @@
+"""eventstore: an event store for event-sourced Python applications.
+
+Everything a user needs is importable from here; backends, ciphers and codecs come from
+plugins (see ``eventstore_core.plugins``).
+"""
+
+from .activerecordstrategy import AbstractActiveRecordStrategy
+from .capabilities import Capabilities
+from .cipher import Cipher
+from .config import Option
+from .events import DomainEvent
+from .eventstore import EventStore
+from .exceptions import (
+    ConcurrencyError,
+    ConfigurationError,
+    DataIntegrityError,
+    DatastoreError,
+    EncodingError,
+    EventStoreError,
+    InvalidEventError,
+    ItemNotFound,
+    OutcomeUnknownError,
+    TopicResolutionError,
+)
+from .hookspecs import hookimpl
+from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
+from .memory import InMemoryActiveRecordStrategy
+from .sequenceditem import SequencedItem, StoredEvent
+from .sequenceditemmapper import SequencedItemMapper
+from .topics import get_topic, register_topic, resolve_topic
+
+__all__ = [
+    "AbstractActiveRecordStrategy",
+    "Capabilities",
+    "Cipher",
+    "ConcurrencyError",
+    "ConfigurationError",
+    "DataIntegrityError",
+    "DatastoreError",
+    "DomainEvent",
+    "EncodingError",
+    "EventStore",
+    "EventStoreError",
+    "InMemoryActiveRecordStrategy",
+    "InvalidEventError",
+    "ItemNotFound",
+    "JSONObjectDecoder",
+    "JSONObjectEncoder",
+    "Option",
+    "OutcomeUnknownError",
+    "SequencedItem",
+    "SequencedItemMapper",
+    "StoredEvent",
+    "TopicResolutionError",
+    "get_topic",
+    "hookimpl",
+    "register_topic",
+    "resolve_topic",
+]

@@ -1,0 +1,152 @@
+"""The contract every backend fulfils: write sequenced items, read them back.
+
+A concrete strategy implements ``_append``, ``get_items`` and ``_iter_pages`` (plus
+``capabilities``); argument checking and the shared conventions live here so that every backend
+behaves the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
+
+from .capabilities import Capabilities
+from .exceptions import InvalidEventError, ItemNotFound
+from .sequenceditem import SequencedItem, SequencedItemFieldNames
+
+T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
+
+DEFAULT_PAGE_SIZE = 1000
+
+
+class AbstractActiveRecordStrategy(ABC, Generic[T]):
+    """Reads and writes sequenced items of one ``sequenced_item_class`` in one table/store."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The type every sequence id must have; backends with other id columns override it.
+    sequence_id_type: ClassVar[type | tuple[type, ...]] = UUID
+    #: The type every position must have (``bool`` is always refused).
+    position_type: ClassVar[type | tuple[type, ...]] = int
+
+    def __init__(
+        self,
+        active_record_class: Any = None,
+        sequenced_item_class: type[T] = SequencedItem,  # type: ignore[assignment]
+    ) -> None:
+        self.active_record_class = active_record_class
+        self.sequenced_item_class = sequenced_item_class
+        self.field_names = SequencedItemFieldNames(sequenced_item_class)
+
+    # -- writing ------------------------------------------------------------------------
+    def append(self, sequenced_item_or_items: T | Sequence[T]) -> None:
+        """Store one item, or a list of items atomically (all or nothing).
+
+        Raises ``ConcurrencyError`` if any position is already taken (then nothing of the
+        call is written), ``InvalidEventError`` for a malformed item.
+        """
+        if isinstance(sequenced_item_or_items, list | tuple) and not hasattr(
+            sequenced_item_or_items, "_fields"
+        ):
+            items = list(sequenced_item_or_items)
+        else:
+            items = [sequenced_item_or_items]  # type: ignore[list-item]
+        if not items:
+            return
+        self.check_items(items)
+        self._append(items)
+
+    @abstractmethod
+    def _append(self, items: list[T]) -> None:
+        """Write checked items atomically; translate a taken position to ConcurrencyError."""
+
+    def check_items(self, items: Sequence[Any]) -> None:
+        """Refuse, before anything is written, items that cannot be stored as they are."""
+        seq_type, pos_type = self.sequence_id_type, self.position_type
+        item_class = self.sequenced_item_class
+        seen = set()
+        for item in items:
+            if not isinstance(item, item_class):
+                raise InvalidEventError(
+                    f"expected a {item_class.__name__}, got {type(item).__name__}: {item!r}"
+                )
+            sequence_id, position, topic, data = item[0], item[1], item[2], item[3]
+            if not isinstance(sequence_id, seq_type):
+                raise InvalidEventError(
+                    f"sequence id {sequence_id!r} (at position {position!r}) has type "
+                    f"{type(sequence_id).__name__}, expected {_type_names(seq_type)}"
+                )
+            if isinstance(position, bool) or not isinstance(position, pos_type):
+                raise InvalidEventError(
+                    f"position {position!r} of sequence {sequence_id} has type "
+                    f"{type(position).__name__}, expected {_type_names(pos_type)}"
+                )
+            if not isinstance(topic, str) or not topic:
+                raise InvalidEventError(
+                    f"topic {topic!r} of sequence {sequence_id} at position {position} "
+                    f"must be a non-empty str"
+                )
+            if not isinstance(data, str | bytes):
+                raise InvalidEventError(
+                    f"data of sequence {sequence_id} at position {position} must be str, "
+                    f"got {type(data).__name__}"
+                )
+            key = (sequence_id, position)
+            if key in seen:
+                from .exceptions import ConcurrencyError
+
+                raise ConcurrencyError(
+                    f"position {position} of sequence {sequence_id} appears twice in one append"
+                )
+            seen.add(key)
+
+    # -- reading ------------------------------------------------------------------------
+    @abstractmethod
+    def get_items(
+        self,
+        sequence_id: Any,
+        gt: Any = None,
+        gte: Any = None,
+        lt: Any = None,
+        lte: Any = None,
+        limit: int | None = None,
+        is_ascending: bool = True,
+    ) -> list[T]:
+        """Items of one sequence within the bounds, ordered by position.
+
+        ``limit`` applies after the order: ascending gives the first ``limit`` items,
+        descending the last ``limit`` items (newest first).
+        """
+
+    def get_item(self, sequence_id: Any, position: Any) -> T:
+        """The item at one position; ``ItemNotFound`` if there is none."""
+        items = self.get_items(sequence_id, gte=position, lte=position, limit=1)
+        if not items:
+            raise ItemNotFound(f"no item at position {position!r} of sequence {sequence_id}")
+        return items[0]
+
+    def all_items(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[T]:
+        """Every stored item of every sequence, read page by page, never all at once."""
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        for page in self._iter_pages(page_size):
+            yield from page
+
+    @abstractmethod
+    def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
+        """Yield lists of at most ``page_size`` items until every item was yielded once."""
+
+    def close(self) -> None:
+        """Release connections held by this strategy (optional for backends)."""
+
+    @staticmethod
+    def check_limit(limit: int | None) -> None:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+
+
+def _type_names(types: type | tuple[type, ...]) -> str:
+    if isinstance(types, tuple):
+        return " or ".join(t.__name__ for t in types)
+    return types.__name__

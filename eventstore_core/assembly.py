@@ -1,0 +1,111 @@
+"""``EventStore.from_config``: a working store assembled from whatever plugins are installed.
+
+Store options (each also read from ``EVENTSTORE_<NAME>``): ``backend`` (default
+``sqlalchemy``, whose default is a SQLite file), ``cipher`` and ``cipher_key`` (32/24/16 bytes
+or their base64 text), ``codec`` (default ``json``), ``sequence_id_attr_name`` and
+``position_attr_name`` (the event attributes that hold sequence id and position). Every other
+option belongs to the backend, which declares what it accepts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import plugins
+from .config import Option, describe_options, resolve_options
+from .exceptions import ConfigurationError
+from .sequenceditemmapper import SequencedItemMapper
+
+if TYPE_CHECKING:
+    from .eventstore import EventStore
+
+DEFAULT_BACKEND = "sqlalchemy"
+
+STORE_OPTIONS = (
+    Option("cipher", "name of an installed cipher (e.g. 'aes'); events are then encrypted",
+           default=None),
+    Option("cipher_key", "key for the cipher: raw bytes or their base64 text", default=None),
+    Option("codec", "name of an installed codec", default="json"),
+    Option("sequence_id_attr_name", "event attribute holding the sequence id",
+           default="originator_id"),
+    Option("position_attr_name", "event attribute holding the position",
+           default="originator_version"),
+)
+
+
+def assemble(
+    store_class: type[EventStore],
+    backend: str | None,
+    options: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> EventStore:
+    environ = os.environ if environ is None else environ
+    store_names = {option.name for option in STORE_OPTIONS}
+    store_given = {k: v for k, v in options.items() if k in store_names}
+    backend_given = {k: v for k, v in options.items() if k not in store_names}
+    store = resolve_options("EventStore.from_config()", STORE_OPTIONS, store_given, environ)
+
+    backend_name = backend or environ.get("EVENTSTORE_BACKEND") or DEFAULT_BACKEND
+    registration = plugins.lookup("backend", backend_name, plugins.backends(), _hint(backend_name))
+    backend_options = resolve_options(
+        f"backend {backend_name!r} ({registration.distribution})",
+        registration.options,
+        backend_given,
+        environ,
+    )
+    codec = plugins.lookup("codec", store["codec"], plugins.codecs(), _hint(store["codec"]))
+    cipher = _make_cipher(store["cipher"], store["cipher_key"])
+    mapper: SequencedItemMapper[Any] = SequencedItemMapper(
+        sequence_id_attr_name=store["sequence_id_attr_name"],
+        position_attr_name=store["position_attr_name"],
+        json_encoder_class=codec.factory,
+        json_decoder_class=codec.extra["decoder_class"],
+        cipher=cipher,
+        always_encrypt=cipher is not None,
+    )
+    strategy = registration.factory(**backend_options)
+    return store_class(sequenced_item_mapper=mapper, active_record_strategy=strategy)
+
+
+def _make_cipher(name: str | None, key: Any) -> Any:
+    if name is None:
+        if key is not None:
+            raise ConfigurationError(
+                "cipher_key= (or EVENTSTORE_CIPHER_KEY) was given without cipher= "
+                "(or EVENTSTORE_CIPHER); name the cipher, e.g. cipher='aes'"
+            )
+        return None
+    registration = plugins.lookup("cipher", name, plugins.ciphers(), _hint(name))
+    if key is None:
+        raise ConfigurationError(
+            f"cipher {name!r} needs a key: pass cipher_key= (bytes, or their base64 text) "
+            f"or set EVENTSTORE_CIPHER_KEY. Options looked at: {describe_options(STORE_OPTIONS)}"
+        )
+    return registration.factory(key_bytes(key))
+
+
+def key_bytes(key: str | bytes) -> bytes:
+    """A cipher key given as bytes, or as base64 text (as in an environment variable)."""
+    if isinstance(key, bytes | bytearray):
+        return bytes(key)
+    try:
+        return base64.b64decode(key.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, AttributeError) as error:
+        raise ConfigurationError(
+            "cipher_key (or EVENTSTORE_CIPHER_KEY) must be bytes or base64 text; "
+            "the text given is not valid base64"
+        ) from error
+
+
+def _hint(name: str) -> str:
+    for plugin_name, distribution in plugins.known_distributions():
+        if plugin_name == name or name.startswith(plugin_name):
+            return f"Install it with: pip install {distribution}"
+    return (
+        "Install a distribution that registers it under the 'eventstore' entry-point group "
+        "(this project publishes eventstore-sqlalchemy, eventstore-cassandra, eventstore-aes)."
+    )

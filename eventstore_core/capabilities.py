@@ -1,0 +1,21 @@
+"""What a backend can do. The conformance suite runs exactly the tests that apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Declared by each active record strategy as its ``capabilities`` class attribute."""
+
+    #: A list spanning several sequences is written atomically (all or nothing).
+    transactions_across_sequences: bool = True
+    #: Several OS processes can write the same store at once (not so for in-memory).
+    shared_between_processes: bool = True
+    #: Items get a global position in commit order (``read_all``); see the global-order issue.
+    global_order: bool = False
+    #: Positions may be timestamps (``Decimal``) as well as integers.
+    timestamp_positions: bool = False
+    #: Snapshot record classes are provided.
+    snapshots: bool = False

@@ -1,0 +1,41 @@
+"""Domain events: immutable bags of attributes, subclassed by applications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainEvent:
+    """An immutable event with the attributes it was constructed with.
+
+    Events are equal when they are of the same class and have equal attributes.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.__dict__.update(kwargs)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {key!r}")
+
+    def __delattr__(self, key: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {key!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(self.__dict__))))
+
+    def __repr__(self) -> str:
+        attrs = ", ".join(f"{key}={value!r}" for key, value in sorted(self.__dict__.items()))
+        return f"{type(self).__qualname__}({attrs})"
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> DomainEvent:
+        """Rebuild an event from its stored attributes, without calling ``__init__``."""
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event

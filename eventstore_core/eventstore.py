@@ -1,0 +1,90 @@
+"""The event store: maps domain events to sequenced items and hands them to a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy
+from .sequenceditemmapper import SequencedItemMapper
+
+
+class EventStore:
+    """Appends and retrieves domain events, using a mapper and an active record strategy."""
+
+    def __init__(
+        self,
+        sequenced_item_mapper: SequencedItemMapper[Any],
+        active_record_strategy: AbstractActiveRecordStrategy[Any],
+    ) -> None:
+        self.sequenced_item_mapper = sequenced_item_mapper
+        self.active_record_strategy = active_record_strategy
+
+    @classmethod
+    def from_config(cls, backend: str | None = None, **options: Any) -> EventStore:
+        """Assemble a store from installed plugins, options and ``EVENTSTORE_*`` variables.
+
+        With nothing given: a store on a SQLite file (the embedded default). See
+        ``eventstore_core.assembly`` for every option.
+        """
+        from .assembly import assemble
+
+        return assemble(cls, backend, options)
+
+    # -- writing ------------------------------------------------------------------------
+    def append(self, domain_event_or_events: Any) -> None:
+        """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken."""
+        to_item = self.sequenced_item_mapper.to_sequenced_item
+        if isinstance(domain_event_or_events, list | tuple):
+            self.active_record_strategy.append([to_item(e) for e in domain_event_or_events])
+        else:
+            self.active_record_strategy.append(to_item(domain_event_or_events))
+
+    # -- reading ------------------------------------------------------------------------
+    def get_domain_events(
+        self,
+        originator_id: Any,
+        gt: Any = None,
+        gte: Any = None,
+        lt: Any = None,
+        lte: Any = None,
+        limit: int | None = None,
+        is_ascending: bool = True,
+    ) -> list[Any]:
+        """Events of one sequence within the bounds, in order; ``limit`` applies after it."""
+        items = self.active_record_strategy.get_items(
+            originator_id, gt=gt, gte=gte, lt=lt, lte=lte, limit=limit, is_ascending=is_ascending
+        )
+        from_item = self.sequenced_item_mapper.from_sequenced_item
+        return [from_item(item) for item in items]
+
+    def get_domain_event(self, originator_id: Any, position: Any) -> Any:
+        """The event at one position; ``ItemNotFound`` (a ``KeyError``) if there is none."""
+        item = self.active_record_strategy.get_item(originator_id, position)
+        return self.sequenced_item_mapper.from_sequenced_item(item)
+
+    def get_most_recent_event(
+        self, originator_id: Any, lt: Any = None, lte: Any = None
+    ) -> Any | None:
+        """The last event of a sequence (below ``lt`` / at or below ``lte``), or None."""
+        events = self.get_domain_events(originator_id, lt=lt, lte=lte, limit=1, is_ascending=False)
+        return events[0] if events else None
+
+    def all_domain_events(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[Any]:
+        """Every stored event of every sequence, read page by page, never all at once."""
+        from_item = self.sequenced_item_mapper.from_sequenced_item
+        for item in self.active_record_strategy.all_items(page_size=page_size):
+            yield from_item(item)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.all_domain_events()
+
+    def close(self) -> None:
+        """Release the backend's connections."""
+        self.active_record_strategy.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,57 @@
+"""The one exception hierarchy of the project.
+
+Every backend translates its driver's errors into these, so an application catches
+``ConcurrencyError`` or ``DatastoreError`` whatever database is underneath.
+"""
+
+from __future__ import annotations
+
+
+class EventStoreError(Exception):
+    """Base class of every error raised by eventstore and its plugins."""
+
+
+class ConcurrencyError(EventStoreError):
+    """A position of a sequence is already taken: another writer got there first.
+
+    Nothing was written by the failed call; what was stored before is unchanged.
+    """
+
+
+class DataIntegrityError(EventStoreError):
+    """Stored data is corrupt, was altered, or cannot be decrypted with the given key."""
+
+
+class TopicResolutionError(EventStoreError):
+    """A topic (``module#QualifiedName``) names no class that can be imported."""
+
+
+class ConfigurationError(EventStoreError):
+    """Bad options, or an unknown or missing plugin."""
+
+
+class DatastoreError(EventStoreError):
+    """The database cannot be reached, set up or used."""
+
+
+class OutcomeUnknownError(DatastoreError):
+    """A write may or may not have been applied, and the backend could not find out which.
+
+    Raised, for example, when a Cassandra lightweight transaction times out and the position
+    cannot be read back. The caller should read the sequence before retrying.
+    """
+
+
+class InvalidEventError(EventStoreError, ValueError):
+    """An event or item cannot be stored as given (missing attribute, wrong type, ...)."""
+
+
+class EncodingError(InvalidEventError, TypeError):
+    """An attribute value cannot be encoded by the codec."""
+
+
+class ItemNotFound(EventStoreError, KeyError):
+    """No item is stored at the requested position of a sequence."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the plain message
+        return str(self.args[0]) if self.args else ""

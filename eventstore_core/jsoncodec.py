@@ -1,0 +1,159 @@
+"""The JSON codec, through orjson: every value comes back as the type it went in as.
+
+orjson writes UUIDs and datetimes as plain strings and refuses integers beyond 64 bits, so
+values that JSON cannot carry with their type are written as one-key "tagged" objects
+(``{"__uuid__": "..."}``) and turned back on the way out. Users extend both classes the way
+they would extend ``json.JSONEncoder`` / ``json.JSONDecoder``: override ``default`` to turn an
+object of their own type into something JSON-able (typically a tagged dict), and
+``object_hook`` to turn that dict back.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from .exceptions import DataIntegrityError, EncodingError
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_DICT_TAG = "__dict__"
+
+
+def _decode_float(text: str) -> float:
+    return float(text)
+
+
+#: Tag -> function that rebuilds the value from its JSON form.
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "__uuid__": UUID,
+    "__datetime__": datetime.datetime.fromisoformat,
+    "__date__": datetime.date.fromisoformat,
+    "__time__": datetime.time.fromisoformat,
+    "__decimal__": Decimal,
+    "__int__": int,
+    "__float__": _decode_float,
+    "__tuple__": tuple,
+    "__set__": set,
+    "__frozenset__": frozenset,
+    "__bytes__": bytes.fromhex,
+}
+
+
+def _is_tag(key: str) -> bool:
+    return key.startswith("__") and key.endswith("__") and len(key) > 4
+
+
+class JSONObjectEncoder:
+    """Encodes a dict of attribute values to compact JSON text."""
+
+    def encode(self, obj: Any) -> str:
+        try:
+            return orjson.dumps(self._prepare(obj)).decode()
+        except orjson.JSONEncodeError as error:  # pragma: no cover - _prepare catches first
+            raise EncodingError(str(error)) from error
+
+    def default(self, obj: Any) -> Any:
+        """Return a JSON-able form of ``obj``; subclasses handle their own types first.
+
+        The base class handles subclasses of the supported types and raises
+        ``EncodingError`` for anything else.
+        """
+        for base in (datetime.datetime, datetime.date, datetime.time, UUID, Decimal):
+            if isinstance(obj, base):
+                return _ENCODERS[base](obj)
+        raise EncodingError(
+            f"a value of type {type(obj).__module__}.{type(obj).__qualname__} cannot be "
+            f"encoded as JSON: {obj!r}; extend JSONObjectEncoder.default() to support it"
+        )
+
+    def _prepare(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is bool or value is None:
+            return value
+        if kind is int:
+            return value if _INT_MIN <= value <= _INT_MAX else {"__int__": str(value)}
+        if kind is float:
+            # inf - inf and nan - nan are nan, which is never equal to 0.0
+            return value if value - value == 0.0 else {"__float__": repr(value)}
+        if kind is dict:
+            return self._prepare_dict(value)
+        if kind is list:
+            return [self._prepare(item) for item in value]
+        encoder = _ENCODERS.get(kind)
+        if encoder is not None:
+            return encoder(value) if kind not in _CONTAINERS else encoder(self, value)
+        replaced = self.default(value)
+        if type(replaced) is kind:
+            raise EncodingError(f"default() returned a {kind.__name__} unchanged: {value!r}")
+        return self._prepare(replaced)
+
+    def _prepare_dict(self, value: dict[Any, Any]) -> dict[str, Any]:
+        prepared = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise EncodingError(f"dict key {key!r} is not a str; JSON keys must be str")
+            try:
+                prepared[key] = self._prepare(item)
+            except EncodingError as error:
+                raise EncodingError(f"attribute {key!r}: {error}") from None
+        if len(prepared) == 1 and _is_tag(next(iter(prepared))):
+            return {_DICT_TAG: prepared}  # a user's dict that looks like a tag stays a dict
+        return prepared
+
+
+_ENCODERS: dict[type, Callable[..., Any]] = {
+    UUID: lambda v: {"__uuid__": v.hex},
+    datetime.datetime: lambda v: {"__datetime__": v.isoformat()},
+    datetime.date: lambda v: {"__date__": v.isoformat()},
+    datetime.time: lambda v: {"__time__": v.isoformat()},
+    Decimal: lambda v: {"__decimal__": str(v)},
+    bytes: lambda v: {"__bytes__": v.hex()},
+    tuple: lambda self, v: {"__tuple__": [self._prepare(i) for i in v]},
+    set: lambda self, v: {"__set__": [self._prepare(i) for i in v]},
+    frozenset: lambda self, v: {"__frozenset__": [self._prepare(i) for i in v]},
+}
+_CONTAINERS = (tuple, set, frozenset)
+
+
+class JSONObjectDecoder:
+    """Decodes what ``JSONObjectEncoder`` wrote back to the same types and values."""
+
+    def __init__(self) -> None:
+        self._always_walk = type(self).object_hook is not JSONObjectDecoder.object_hook
+
+    def decode(self, text: str | bytes) -> Any:
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
+            raise DataIntegrityError(f"data is not valid JSON: {error}") from error
+        marker = '"__' if isinstance(text, str) else b'"__'
+        if self._always_walk or marker in text:  # type: ignore[operator]
+            try:
+                obj = self._walk(obj)
+            except (TypeError, ValueError, ArithmeticError) as error:
+                raise DataIntegrityError(f"data has a malformed tagged value: {error}") from error
+        return obj
+
+    def object_hook(self, obj: dict[str, Any]) -> Any:
+        """Turn a decoded dict back into the value it stands for (subclasses extend this)."""
+        if len(obj) == 1:
+            key = next(iter(obj))
+            decoder = DECODERS.get(key)
+            if decoder is not None:
+                return decoder(obj[key])
+        return obj
+
+    def _walk(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is dict:
+            if len(value) == 1 and _DICT_TAG in value:
+                return {key: self._walk(item) for key, item in value[_DICT_TAG].items()}
+            return self.object_hook({key: self._walk(item) for key, item in value.items()})
+        if kind is list:
+            return [self._walk(item) for item in value]
+        return value

@@ -1,0 +1,100 @@
+"""Built-in plugin: an in-memory backend, for tests and for trying things out.
+
+Registered as ``memory`` through the same hook as every other backend.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .activerecordstrategy import AbstractActiveRecordStrategy, T
+from .capabilities import Capabilities
+from .exceptions import ConcurrencyError
+from .hookspecs import hookimpl
+from .sequenceditem import SequencedItem
+
+
+class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
+    """Keeps items in dicts of sorted lists, guarded by one lock. Lost when the process ends."""
+
+    capabilities = Capabilities(transactions_across_sequences=True, shared_between_processes=False)
+
+    def __init__(
+        self,
+        active_record_class: Any = None,
+        sequenced_item_class: type[T] = SequencedItem,  # type: ignore[assignment]
+    ) -> None:
+        super().__init__(active_record_class, sequenced_item_class)
+        self._lock = threading.Lock()
+        self._positions: dict[Any, list[Any]] = {}  # sequence id -> sorted positions
+        self._items: dict[Any, dict[Any, T]] = {}  # sequence id -> position -> item
+
+    def _append(self, items: list[T]) -> None:
+        with self._lock:
+            for item in items:
+                if item[1] in self._items.get(item[0], ()):
+                    raise ConcurrencyError(
+                        f"position {item[1]} of sequence {item[0]} is already taken"
+                    )
+            for item in items:
+                sequence_id, position = item[0], item[1]
+                if sequence_id not in self._items:
+                    self._items[sequence_id] = {}
+                    self._positions[sequence_id] = []
+                self._items[sequence_id][position] = item
+                bisect.insort(self._positions[sequence_id], position)
+
+    def get_items(
+        self,
+        sequence_id: Any,
+        gt: Any = None,
+        gte: Any = None,
+        lt: Any = None,
+        lte: Any = None,
+        limit: int | None = None,
+        is_ascending: bool = True,
+    ) -> list[T]:
+        self.check_limit(limit)
+        with self._lock:
+            positions = self._positions.get(sequence_id, [])
+            start, stop = 0, len(positions)
+            if gt is not None:
+                start = max(start, bisect.bisect_right(positions, gt))
+            if gte is not None:
+                start = max(start, bisect.bisect_left(positions, gte))
+            if lt is not None:
+                stop = min(stop, bisect.bisect_left(positions, lt))
+            if lte is not None:
+                stop = min(stop, bisect.bisect_right(positions, lte))
+            selected = positions[start:stop] if start < stop else []
+            if not is_ascending:
+                selected = selected[::-1]
+            if limit is not None:
+                selected = selected[:limit]
+            items = self._items.get(sequence_id, {})
+            return [items[position] for position in selected]
+
+    def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
+        with self._lock:
+            sequence_ids = sorted(self._items, key=str)
+        for sequence_id in sequence_ids:
+            after = None
+            while True:
+                page = self.get_items(sequence_id, gt=after, limit=page_size)
+                if page:
+                    yield page
+                if len(page) < page_size:
+                    break
+                after = page[-1][1]
+
+
+def _factory(**options: Any) -> InMemoryActiveRecordStrategy[Any]:
+    return InMemoryActiveRecordStrategy()
+
+
+@hookimpl
+def register_backends(register: Callable[..., None]) -> None:
+    register("memory", _factory, options=(), distribution="eventstore-core")
