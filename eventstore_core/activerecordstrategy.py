@@ -142,7 +142,8 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
 
     @staticmethod
     def check_limit(limit: int | None) -> None:
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        wrong_type = isinstance(limit, bool) or not isinstance(limit, int)
+        if limit is not None and (wrong_type or limit < 0):
             raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
 
 

@@ -62,7 +62,7 @@ def assemble(
     mapper: SequencedItemMapper[Any] = SequencedItemMapper(
         sequence_id_attr_name=store["sequence_id_attr_name"],
         position_attr_name=store["position_attr_name"],
-        json_encoder_class=codec.factory,
+        json_encoder_class=codec.factory,  # type: ignore[arg-type]
         json_decoder_class=codec.extra["decoder_class"],
         cipher=cipher,
         always_encrypt=cipher is not None,

@@ -6,7 +6,7 @@ decorated by ``@eventstore_core.hookimpl`` whose names match the specs below.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from pluggy import HookimplMarker, HookspecMarker
 

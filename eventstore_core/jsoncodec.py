@@ -90,9 +90,11 @@ class JSONObjectEncoder:
         replaced = self.default(value)
         if type(replaced) is kind:
             raise EncodingError(f"default() returned a {kind.__name__} unchanged: {value!r}")
+        if type(replaced) is dict:  # a tag made by default() is meant as a tag
+            return self._prepare_dict(replaced, escape_tags=False)
         return self._prepare(replaced)
 
-    def _prepare_dict(self, value: dict[Any, Any]) -> dict[str, Any]:
+    def _prepare_dict(self, value: dict[Any, Any], escape_tags: bool = True) -> dict[str, Any]:
         prepared = {}
         for key, item in value.items():
             if type(key) is not str:
@@ -101,7 +103,7 @@ class JSONObjectEncoder:
                 prepared[key] = self._prepare(item)
             except EncodingError as error:
                 raise EncodingError(f"attribute {key!r}: {error}") from None
-        if len(prepared) == 1 and _is_tag(next(iter(prepared))):
+        if escape_tags and len(prepared) == 1 and _is_tag(next(iter(prepared))):
             return {_DICT_TAG: prepared}  # a user's dict that looks like a tag stays a dict
         return prepared
 

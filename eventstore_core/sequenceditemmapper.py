@@ -73,7 +73,9 @@ class SequencedItemMapper(Generic[T]):
             ) from None
         if self._is_encrypted(cls):
             data = self._cipher().encrypt(data)
-        return self.sequenced_item_class(sequence_id, position, get_topic(cls), data)
+        return self.sequenced_item_class(  # type: ignore[call-arg]
+            sequence_id, position, get_topic(cls), data
+        )
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
         """Map one sequenced item back to the event it was made from."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from .exceptions import TopicResolutionError
@@ -24,7 +24,7 @@ def register_topic(topic: str, cls: type) -> None:
     resolve_topic.cache_clear()
 
 
-@lru_cache(maxsize=None)
+@cache
 def resolve_topic(topic: str) -> Any:
     """The class a topic names; ``TopicResolutionError`` if it names nothing importable."""
     if topic in _aliases:

@@ -162,7 +162,7 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
         first, second = uuid4(), uuid4()
         taken = self.item(second, 1)
         self.strategy.append(taken)
-        batch = [self.item(first, 0), self.item(first, 1), self.item(second, 0), self.item(second, 1)]
+        batch = [self.item(first, 0), self.item(first, 1), self.item(second, 0), taken]
         if self.capabilities.transactions_across_sequences:
             with self.assertRaises(ConcurrencyError):
                 self.strategy.append(batch)

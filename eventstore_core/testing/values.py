@@ -26,9 +26,10 @@ EXAMPLE_VALUES: dict[str, Any] = {
     "uuid": UUID("12345678-1234-5678-1234-567812345678"),
     "naive_datetime": datetime.datetime(2026, 11, 27, 12, 30, 45, 123456),
     "aware_datetime": datetime.datetime(
-        2026, 11, 27, 12, 30, 45, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+        2026, 11, 27, 12, 30, 45, 1,
+        tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30)),
     ),
-    "utc_datetime": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+    "utc_datetime": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
     "date": datetime.date(1999, 12, 31),
     "time": datetime.time(23, 59, 59, 999999),
     "decimal": Decimal("12345678901234567890.000000000000000001"),

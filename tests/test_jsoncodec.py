@@ -1,0 +1,113 @@
+"""The JSON codec brings every supported value back with its type, and users extend it."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from eventstore_core import (
+    DataIntegrityError,
+    EncodingError,
+    JSONObjectDecoder,
+    JSONObjectEncoder,
+)
+from eventstore_core.testing import EXAMPLE_VALUES
+
+
+def round_trip(value: Any, encoder: Any = None, decoder: Any = None) -> Any:
+    text = (encoder or JSONObjectEncoder()).encode({"value": value})
+    assert isinstance(text, str)
+    return (decoder or JSONObjectDecoder()).decode(text)["value"]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_VALUES))
+def test_every_value_type_comes_back_as_itself(name: str) -> None:
+    value = EXAMPLE_VALUES[name]
+    back = round_trip(value)
+    assert type(back) is type(value)
+    assert back == value
+    if isinstance(value, datetime.datetime | datetime.time):
+        assert back.utcoffset() == value.utcoffset()
+
+
+def test_compact_output_as_the_document_shows() -> None:
+    assert JSONObjectEncoder().encode({"foo": "bar"}) == '{"foo":"bar"}'
+
+
+def test_nan_comes_back_as_nan() -> None:
+    back = round_trip(float("nan"))
+    assert back != back
+
+
+def test_ints_at_the_64_bit_edges() -> None:
+    for value in (2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, 10**40):
+        back = round_trip(value)
+        assert back == value and type(back) is int
+
+
+def test_decimal_keeps_its_exponent() -> None:
+    assert str(round_trip(Decimal("1.500"))) == "1.500"
+
+
+def test_tuples_and_sets_keep_their_type() -> None:
+    assert round_trip((1, (2, "x"))) == (1, (2, "x"))
+    assert round_trip({1, 2}) == {1, 2}
+
+
+def test_a_value_that_cannot_be_encoded_names_the_attribute() -> None:
+    with pytest.raises(EncodingError) as caught:
+        JSONObjectEncoder().encode({"good": 1, "bad": object()})
+    assert "'bad'" in str(caught.value)
+    assert "object" in str(caught.value)
+
+
+def test_non_str_dict_keys_are_refused() -> None:
+    with pytest.raises(EncodingError, match="key 1"):
+        JSONObjectEncoder().encode({"mapping": {1: "one"}})
+
+
+def test_corrupt_json_is_a_data_integrity_error() -> None:
+    with pytest.raises(DataIntegrityError):
+        JSONObjectDecoder().decode('{"foo": ')
+    with pytest.raises(DataIntegrityError):
+        JSONObjectDecoder().decode('{"when": {"__datetime__": "not a date"}}')
+
+
+class Money:
+    def __init__(self, cents: int, currency: str) -> None:
+        self.cents, self.currency = cents, currency
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Money) and vars(self) == vars(other)
+
+
+class MoneyEncoder(JSONObjectEncoder):
+    def default(self, obj: Any) -> Any:
+        if isinstance(obj, Money):
+            return {"__money__": [obj.cents, obj.currency]}
+        return super().default(obj)
+
+
+class MoneyDecoder(JSONObjectDecoder):
+    def object_hook(self, obj: dict[str, Any]) -> Any:
+        if set(obj) == {"__money__"}:
+            return Money(*obj["__money__"])
+        return super().object_hook(obj)
+
+
+def test_users_extend_encoder_and_decoder_for_their_own_types() -> None:
+    value = {
+        "price": Money(1999, "EUR"), "when": datetime.date(2026, 1, 2), "list": [Money(1, "X")]
+    }
+    back = round_trip(value, MoneyEncoder(), MoneyDecoder())
+    assert back == value
+
+
+def test_a_default_that_returns_the_same_type_is_caught() -> None:
+    class Loop(JSONObjectEncoder):
+        def default(self, obj: Any) -> Any:
+            return obj
+
+    with pytest.raises(EncodingError):
+        Loop().encode({"x": object()})
