@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs everything, starts PostgreSQL, MariaDB
+# and Cassandra (installing them first if needed), runs every test, the user's document,
+# ruff and mypy. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install.sh all
+scripts/servers/postgres.sh
+scripts/servers/mariadb.sh
+scripts/servers/cassandra.sh start
+# shellcheck source=servers/env.sh
+source scripts/servers/env.sh
+
+echo "== lint and types"
+.venv/bin/ruff check .
+.venv/bin/mypy eventstore_core plugins/*/eventstore_* benchmarks examples
+
+echo "== the user's document (shared/seed/infrastructure.rst)"
+seed_check=../shared/tools/seed_check.py
+if [ -f "$seed_check" ]; then
+  .venv/bin/python "$seed_check" --require-cassandra
+else
+  echo "no $seed_check beside this checkout" >&2
+  exit 1
+fi
+
+echo "== tests"
+.venv/bin/python -m pytest "$@"
