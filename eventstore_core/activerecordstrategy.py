@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from decimal import Decimal
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from .capabilities import Capabilities
@@ -21,6 +22,13 @@ T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 DEFAULT_PAGE_SIZE = 1000
 
 
+class OrderedItem(NamedTuple):
+    """A stored item with its global position (the order in which items were committed)."""
+
+    global_position: int
+    item: Any
+
+
 class AbstractActiveRecordStrategy(ABC, Generic[T]):
     """Reads and writes sequenced items of one ``sequenced_item_class`` in one table/store."""
 
@@ -28,7 +36,7 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
     #: The type every sequence id must have; backends with other id columns override it.
     sequence_id_type: ClassVar[type | tuple[type, ...]] = UUID
     #: The type every position must have (``bool`` is always refused).
-    position_type: ClassVar[type | tuple[type, ...]] = int
+    position_type: type | tuple[type, ...] = int
 
     def __init__(
         self,
@@ -38,6 +46,8 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         self.active_record_class = active_record_class
         self.sequenced_item_class = sequenced_item_class
         self.field_names = SequencedItemFieldNames(sequenced_item_class)
+        # A record class may position its items by something else (timestamp records: Decimal).
+        self.position_type = getattr(active_record_class, "position_type", self.position_type)
 
     # -- writing ------------------------------------------------------------------------
     def append(self, sequenced_item_or_items: T | Sequence[T]) -> None:
@@ -81,6 +91,11 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
                 raise InvalidEventError(
                     f"position {position!r} of sequence {sequence_id} has type "
                     f"{type(position).__name__}, expected {_type_names(pos_type)}"
+                )
+            if type(position) is Decimal and not _is_microsecond_timestamp(position):
+                raise InvalidEventError(
+                    f"timestamp position {position!r} of sequence {sequence_id} must be finite "
+                    f"with at most 6 decimal places (microseconds)"
                 )
             if not isinstance(topic, str) or not topic:
                 raise InvalidEventError(
@@ -137,6 +152,27 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
     def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
         """Yield lists of at most ``page_size`` items until every item was yielded once."""
 
+    # -- the global order (backends whose capabilities declare global_order) ------------
+    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+        """Items with a global position above ``after``, in that order, at most ``limit``.
+
+        Global positions increase in the order of commit, so a reader that resumes after the
+        last position it saw never skips an item that was committed later.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no global order (capabilities.global_order is False)"
+        )
+
+    def wait_for_items(self, after: int, timeout: float) -> None:
+        """Block until items above ``after`` may have been stored, or ``timeout`` passes.
+
+        Polling backends just sleep; backends with notifications (PostgreSQL's LISTEN)
+        return as soon as a writer says so.
+        """
+        import time
+
+        time.sleep(min(timeout, 0.05))
+
     def close(self) -> None:
         """Release connections held by this strategy (optional for backends)."""
 
@@ -145,6 +181,11 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         wrong_type = isinstance(limit, bool) or not isinstance(limit, int)
         if limit is not None and (wrong_type or limit < 0):
             raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+
+
+def _is_microsecond_timestamp(position: Decimal) -> bool:
+    exponent = position.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -6
 
 
 def _type_names(types: type | tuple[type, ...]) -> str:

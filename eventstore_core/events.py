@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 class DomainEvent:
@@ -13,6 +13,10 @@ class DomainEvent:
 
     def __init__(self, **kwargs: Any) -> None:
         self.__dict__.update(kwargs)
+
+    if TYPE_CHECKING:  # attributes are whatever the event was made with
+
+        def __getattr__(self, name: str) -> Any: ...
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable: cannot set {key!r}")
@@ -39,3 +43,26 @@ class DomainEvent:
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return event
+
+
+class TimestampedEvent(DomainEvent):
+    """An event that carries its own timestamp (a ``Decimal``, exact to the microsecond).
+
+    Use it for sequences positioned by time: map it with
+    ``SequencedItemMapper(position_attr_name="timestamp")`` onto a timestamp-sequenced record.
+    The timestamp is taken when the event is made unless one is given.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        if "timestamp" not in kwargs:
+            from .timestamps import decimal_timestamp
+
+            kwargs["timestamp"] = decimal_timestamp()
+        super().__init__(**kwargs)
+
+    @property
+    def moment(self) -> Any:
+        """The timestamp as an aware UTC ``datetime``."""
+        from .timestamps import datetime_from_timestamp
+
+        return datetime_from_timestamp(self.__dict__["timestamp"])

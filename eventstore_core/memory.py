@@ -1,6 +1,8 @@
 """Built-in plugin: an in-memory backend, for tests and for trying things out.
 
-Registered as ``memory`` through the same hook as every other backend.
+Registered as ``memory`` through the same hook as every other backend. It has everything a
+backend can declare but sharing between processes: transactions across sequences, a global
+order, timestamp positions and snapshots.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .activerecordstrategy import AbstractActiveRecordStrategy, T
+from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy, OrderedItem, T
 from .capabilities import Capabilities
 from .exceptions import ConcurrencyError
 from .hookspecs import hookimpl
@@ -18,19 +20,33 @@ from .sequenceditem import SequencedItem
 
 
 class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
-    """Keeps items in dicts of sorted lists, guarded by one lock. Lost when the process ends."""
+    """Keeps items in dicts of sorted lists, guarded by one lock. Lost when the process ends.
 
-    capabilities = Capabilities(transactions_across_sequences=True, shared_between_processes=False)
+    ``position_type`` is ``int`` by default; pass ``decimal.Decimal`` for timestamp positions.
+    """
+
+    capabilities = Capabilities(
+        transactions_across_sequences=True,
+        shared_between_processes=False,
+        global_order=True,
+        timestamp_positions=True,
+        snapshots=True,
+    )
 
     def __init__(
         self,
         active_record_class: Any = None,
         sequenced_item_class: type[T] = SequencedItem,  # type: ignore[assignment]
+        position_type: type | None = None,
     ) -> None:
         super().__init__(active_record_class, sequenced_item_class)
+        if position_type is not None:
+            self.position_type = position_type
         self._lock = threading.Lock()
+        self._stored = threading.Condition(self._lock)
         self._positions: dict[Any, list[Any]] = {}  # sequence id -> sorted positions
         self._items: dict[Any, dict[Any, T]] = {}  # sequence id -> position -> item
+        self._log: list[T] = []  # every item in commit order; global position = index + 1
 
     def _append(self, items: list[T]) -> None:
         with self._lock:
@@ -46,6 +62,8 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                     self._positions[sequence_id] = []
                 self._items[sequence_id][position] = item
                 bisect.insort(self._positions[sequence_id], position)
+            self._log.extend(items)
+            self._stored.notify_all()
 
     def get_items(
         self,
@@ -78,17 +96,27 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             return [items[position] for position in selected]
 
     def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
+        after = 0
+        while True:
+            page = self.read_all(after, page_size)
+            if page:
+                yield [ordered.item for ordered in page]
+            if len(page) < page_size:
+                return
+            after = page[-1].global_position
+
+    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+        self.check_limit(limit)
         with self._lock:
-            sequence_ids = sorted(self._items, key=str)
-        for sequence_id in sequence_ids:
-            after = None
-            while True:
-                page = self.get_items(sequence_id, gt=after, limit=page_size)
-                if page:
-                    yield page
-                if len(page) < page_size:
-                    break
-                after = page[-1][1]
+            start = max(after, 0)
+            return [
+                OrderedItem(start + offset + 1, item)
+                for offset, item in enumerate(self._log[start:start + limit])
+            ]
+
+    def wait_for_items(self, after: int, timeout: float) -> None:
+        with self._stored:
+            self._stored.wait_for(lambda: len(self._log) > after, timeout=timeout)
 
 
 def _factory(**options: Any) -> InMemoryActiveRecordStrategy[Any]:

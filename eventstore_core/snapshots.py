@@ -1,0 +1,120 @@
+"""Snapshots: the state of an object at a version, so it can be rebuilt without every event.
+
+A snapshot is stored like an event (in a store of its own, usually a snapshot table), at the
+position of the version it covers. An object is rebuilt from its latest snapshot at or below
+the wanted version plus the events after it, which equals replaying every event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from .events import DomainEvent
+from .eventstore import EventStore
+from .exceptions import ConcurrencyError, ItemNotFound
+from .topics import get_topic, resolve_topic
+
+S = TypeVar("S")
+
+
+class Snapshot(DomainEvent):
+    """State of an object (``state``, of class ``topic``) as of ``originator_version``."""
+
+    def restore(self) -> Any:
+        """The object this snapshot was taken of, rebuilt without calling ``__init__``."""
+        cls = resolve_topic(self.topic)  # type: ignore[attr-defined]
+        state = self.state  # type: ignore[attr-defined]
+        if cls is dict or not isinstance(state, dict):
+            return state
+        obj = object.__new__(cls)
+        obj.__dict__.update(state)
+        return obj
+
+
+class SnapshotStrategy:
+    """Takes and gets snapshots in ``snapshot_store`` (an event store on a snapshot table).
+
+    The snapshot store's mapper must use the same attribute names as the events' store
+    (``originator_id`` / ``originator_version`` by default).
+    """
+
+    def __init__(self, snapshot_store: EventStore) -> None:
+        self.snapshot_store = snapshot_store
+        mapper = snapshot_store.sequenced_item_mapper
+        self.id_attr = mapper.sequence_id_attr_name
+        self.version_attr = mapper.position_attr_name
+
+    def take_snapshot(self, originator_id: Any, state: Any, originator_version: Any) -> Snapshot:
+        """Store the state of an object as of a version; taking one twice is harmless."""
+        snapshot = Snapshot(**{
+            self.id_attr: originator_id,
+            self.version_attr: originator_version,
+            "topic": get_topic(type(state)),
+            "state": state if type(state) is dict else dict(state.__dict__),
+        })
+        try:
+            self.snapshot_store.append(snapshot)
+        except ConcurrencyError:
+            pass  # a snapshot of this version exists already; the state at a version is fixed
+        return snapshot
+
+    def get_snapshot(self, originator_id: Any, lte: Any = None) -> Snapshot | None:
+        """The latest snapshot at or below version ``lte`` (any version if None), or None."""
+        found = self.snapshot_store.get_most_recent_event(originator_id, lte=lte)
+        return found  # type: ignore[no-any-return]
+
+
+class Repository(Generic[S]):
+    """Gets objects rebuilt from their events, starting from a snapshot where there is one.
+
+    ``mutate(state, event)`` returns the state after one event (``state`` is None before the
+    first). With ``snapshot_every=N`` and a snapshot strategy, ``save`` takes a snapshot each
+    time a sequence's version reaches a multiple of N.
+    """
+
+    def __init__(
+        self,
+        event_store: EventStore,
+        mutate: Callable[[S | None, Any], S],
+        snapshot_strategy: SnapshotStrategy | None = None,
+        snapshot_every: int | None = None,
+    ) -> None:
+        if snapshot_every is not None and (snapshot_strategy is None or snapshot_every < 1):
+            raise ValueError("snapshot_every needs a snapshot_strategy and must be at least 1")
+        self.event_store = event_store
+        self.mutate = mutate
+        self.snapshot_strategy = snapshot_strategy
+        self.snapshot_every = snapshot_every
+        self.version_attr = event_store.sequenced_item_mapper.position_attr_name
+
+    def get(self, originator_id: Any, lte: Any = None, use_snapshots: bool = True) -> S:
+        """The object as of version ``lte`` (the latest if None); ``ItemNotFound`` if none."""
+        state: S | None = None
+        after = None
+        if use_snapshots and self.snapshot_strategy is not None:
+            snapshot = self.snapshot_strategy.get_snapshot(originator_id, lte=lte)
+            if snapshot is not None:
+                state = snapshot.restore()
+                after = getattr(snapshot, self.version_attr)
+        events = self.event_store.get_domain_events(originator_id, gt=after, lte=lte)
+        if state is None and not events:
+            raise ItemNotFound(f"no events for {originator_id}" +
+                               ("" if lte is None else f" at or below version {lte}"))
+        for event in events:
+            state = self.mutate(state, event)
+        return state  # type: ignore[return-value]
+
+    def save(self, events: Sequence[Any]) -> None:
+        """Append events (atomically) and take the snapshots that ``snapshot_every`` asks for."""
+        self.event_store.append(list(events))
+        if not self.snapshot_every or self.snapshot_strategy is None:
+            return
+        due: dict[Any, Any] = {}
+        for event in events:
+            version = getattr(event, self.version_attr)
+            if isinstance(version, int) and (version + 1) % self.snapshot_every == 0:
+                due[getattr(event, self.snapshot_strategy.id_attr)] = version
+        for originator_id, version in due.items():
+            state = self.get(originator_id, lte=version)
+            self.snapshot_strategy.take_snapshot(originator_id, state, version)

@@ -1,0 +1,158 @@
+"""Abstract tests for the global order: every item once, in commit order, also live."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import unittest
+from typing import Any
+from uuid import uuid4
+
+from ..activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
+from ..subscription import CatchUpSubscription
+
+TOPIC = "eventstore_core.events#DomainEvent"
+
+
+class GlobalOrderTestCase(unittest.TestCase):
+    """Subclass with ``create_strategy()``; the backend must declare ``global_order``."""
+
+    __test__ = False
+    #: Writers in the live test: processes where the store is shared between processes.
+    writers = 4
+    events_per_writer = 5000
+    events_per_append = 10
+    processes_share_store = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__test__ = cls.create_strategy is not GlobalOrderTestCase.create_strategy  # type: ignore[attr-defined]
+
+    def create_strategy(self) -> AbstractActiveRecordStrategy[Any]:
+        raise NotImplementedError
+
+    def setUp(self) -> None:
+        self.strategy = self.create_strategy()
+        self.item_class = self.strategy.sequenced_item_class
+        self.assertTrue(self.strategy.capabilities.global_order)
+
+    def tearDown(self) -> None:
+        self.strategy.close()
+
+    def last_position(self) -> int:
+        position = 0
+        while True:
+            page = self.strategy.read_all(position, 10_000)
+            if not page:
+                return position
+            position = page[-1].global_position
+
+    def test_read_all_in_the_order_of_commit(self) -> None:
+        start = self.last_position()
+        first, second = uuid4(), uuid4()
+        batches = [
+            [self.item_class(first, 0, TOPIC, "{}"), self.item_class(second, 0, TOPIC, "{}")],
+            [self.item_class(second, 1, TOPIC, "{}")],
+            [self.item_class(first, 1, TOPIC, "{}")],
+        ]
+        for batch in batches:
+            self.strategy.append(batch)
+        got = self.strategy.read_all(after=start, limit=100)
+        mine = [o for o in got if o.item[0] in (first, second)]
+        self.assertEqual([o.item for o in mine], [item for batch in batches for item in batch])
+        positions = [o.global_position for o in got]
+        self.assertEqual(positions, sorted(set(positions)))
+        self.assertTrue(all(p > start for p in positions))
+        # paging gives the same as one read
+        paged: list[OrderedItem] = []
+        after = start
+        while True:
+            page = self.strategy.read_all(after=after, limit=2)
+            if not page:
+                break
+            self.assertLessEqual(len(page), 2)
+            paged.extend(page)
+            after = page[-1].global_position
+        self.assertEqual(paged[: len(got)], got)
+
+    def test_subscriber_sees_every_item_once_in_order_while_writers_write(self) -> None:
+        start = self.last_position()
+        expected = self.writers * self.events_per_writer
+        seen: list[OrderedItem] = []
+        subscription = CatchUpSubscription(self.create_strategy(), after=start, timeout=120)
+
+        def follow() -> None:
+            for ordered in subscription:
+                seen.append(ordered)
+                if len(seen) >= expected:
+                    subscription.stop()
+
+        follower = threading.Thread(target=follow)
+        follower.start()
+        sequences = self._run_writers()
+        follower.join(timeout=600)
+        subscription.stop()
+        subscription.strategy.close()
+        mine = [o for o in seen if o.item[0] in sequences]
+        self.assertEqual(len(mine), expected, "every item seen")
+        positions = [o.global_position for o in seen]
+        self.assertEqual(positions, sorted(set(positions)), "in order, each once")
+        keys = {(o.item[0], o.item[1]) for o in mine}
+        self.assertEqual(len(keys), expected, "no item twice")
+        for sequence_id in sequences:  # within a sequence, positions come in their order
+            ordered = [o.item[1] for o in mine if o.item[0] == sequence_id]
+            self.assertEqual(ordered, sorted(ordered))
+
+    def test_resume_after_a_restart_from_a_saved_position(self) -> None:
+        start = self.last_position()
+        sequence_id = uuid4()
+        self.strategy.append([self.item_class(sequence_id, p, TOPIC, "{}") for p in range(6)])
+        first = CatchUpSubscription(self.strategy, after=start, timeout=0)
+        got_first = []
+        for ordered in first:
+            got_first.append(ordered)
+            if len(got_first) == 3:
+                break
+        saved = first.position  # what a subscriber would store with its results
+        self.strategy.append([self.item_class(sequence_id, p, TOPIC, "{}") for p in (6, 7)])
+        resumed = CatchUpSubscription(self.create_strategy(), after=saved, timeout=0)
+        got_rest = [o for o in resumed if o.item[0] == sequence_id]
+        resumed.strategy.close()
+        self.assertEqual([o.item[1] for o in got_first + got_rest], list(range(8)))
+
+    def _run_writers(self) -> set[Any]:
+        sequences = [uuid4() for _ in range(self.writers)]
+        if self.processes_share_store and self.strategy.capabilities.shared_between_processes:
+            context = multiprocessing.get_context("fork")
+            processes = [context.Process(target=self._write_in_child, args=(s,))
+                         for s in sequences]
+            for process in processes:
+                process.start()
+            for process in processes:
+                process.join(timeout=600)
+            self.assertEqual([p.exitcode for p in processes], [0] * len(processes))
+        else:
+            threads = [threading.Thread(target=self._write, args=(self.strategy, s))
+                       for s in sequences]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=600)
+        return set(sequences)
+
+    def _write(self, strategy: AbstractActiveRecordStrategy[Any], sequence_id: Any) -> None:
+        step = self.events_per_append
+        for start in range(0, self.events_per_writer, step):
+            strategy.append([self.item_class(sequence_id, p, TOPIC, f'{{"p":{p}}}')
+                             for p in range(start, min(start + step, self.events_per_writer))])
+
+    def _write_in_child(self, sequence_id: Any) -> None:
+        code = 1
+        try:
+            strategy = self.create_strategy()
+            self._write(strategy, sequence_id)
+            strategy.close()
+            code = 0
+        finally:
+            os._exit(code)
