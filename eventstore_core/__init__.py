@@ -4,11 +4,11 @@ Everything a user needs is importable from here; backends, ciphers and codecs co
 plugins (see ``eventstore_core.plugins``).
 """
 
-from .activerecordstrategy import AbstractActiveRecordStrategy
+from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
 from .capabilities import Capabilities
 from .cipher import Cipher
 from .config import Option
-from .events import DomainEvent
+from .events import DomainEvent, TimestampedEvent
 from .eventstore import EventStore
 from .exceptions import (
     ConcurrencyError,
@@ -27,11 +27,15 @@ from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .memory import InMemoryActiveRecordStrategy
 from .sequenceditem import SequencedItem, StoredEvent
 from .sequenceditemmapper import SequencedItemMapper
+from .snapshots import Repository, Snapshot, SnapshotStrategy
+from .subscription import CatchUpSubscription
+from .timestamps import decimal_timestamp
 from .topics import get_topic, register_topic, resolve_topic
 
 __all__ = [
     "AbstractActiveRecordStrategy",
     "Capabilities",
+    "CatchUpSubscription",
     "Cipher",
     "ConcurrencyError",
     "ConfigurationError",
@@ -47,11 +51,17 @@ __all__ = [
     "JSONObjectDecoder",
     "JSONObjectEncoder",
     "Option",
+    "OrderedItem",
     "OutcomeUnknownError",
+    "Repository",
     "SequencedItem",
     "SequencedItemMapper",
+    "Snapshot",
+    "SnapshotStrategy",
     "StoredEvent",
+    "TimestampedEvent",
     "TopicResolutionError",
+    "decimal_timestamp",
     "get_topic",
     "hookimpl",
     "register_topic",
