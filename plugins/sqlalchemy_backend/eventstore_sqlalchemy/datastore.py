@@ -1,0 +1,151 @@
+"""Database settings, connection and tables for the SQLAlchemy backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Engine, Table
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from . import sqlite
+from .engine import create_engine_for, parse_url
+from .errors import is_disconnect, is_transient, translate_error
+from .records import IntegerSequencedItemRecord
+from .retry import retry_transient
+
+#: The embedded default: a SQLite file in the working directory.
+DEFAULT_URI = "sqlite:///eventstore.sqlite3"
+#: The environment variable read when no ``uri`` is given.
+URI_ENV = "EVENTSTORE_URI"
+
+
+class SQLAlchemySettings:
+    """Where the database is and how to connect to it.
+
+    ``uri`` is a SQLAlchemy database URL; without one, the environment variable
+    ``EVENTSTORE_URI`` is read, else the embedded default ``sqlite:///eventstore.sqlite3``.
+    For SQLite, ``sqlite_synchronous`` (FULL by default: every commit reaches the disk) and
+    ``sqlite_busy_timeout`` (seconds a writer waits for another) can be changed. Any other
+    keyword is passed to ``sqlalchemy.create_engine`` (``pool_size``, ``echo``, ...).
+    """
+
+    def __init__(
+        self,
+        uri: str | URL | None = None,
+        *,
+        sqlite_synchronous: str = "FULL",
+        sqlite_busy_timeout: float = 60.0,
+        **engine_kwargs: Any,
+    ) -> None:
+        self.uri: str | URL = uri or os.environ.get(URI_ENV) or DEFAULT_URI
+        self.url: URL = parse_url(self.uri)
+        self.sqlite = sqlite.SQLiteOptions(
+            synchronous=sqlite_synchronous, busy_timeout=sqlite_busy_timeout
+        )
+        self.engine_kwargs = engine_kwargs
+
+    def __repr__(self) -> str:
+        return f"SQLAlchemySettings(uri={self.url.render_as_string()!r})"
+
+
+class SQLAlchemyDatastore:
+    """Sets up (and tears down) the engine, a thread-scoped session and the tables.
+
+    ``tables`` are active record classes (or ``Table`` objects), by default
+    ``(IntegerSequencedItemRecord,)``.
+    """
+
+    def __init__(
+        self,
+        settings: SQLAlchemySettings | None = None,
+        tables: Iterable[Any] = (IntegerSequencedItemRecord,),
+    ) -> None:
+        self.settings = settings or SQLAlchemySettings()
+        self.tables: tuple[Any, ...] = tuple(tables)
+        self._engine: Engine | None = None
+        self._session: scoped_session[Session] | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (set up on first use)."""
+        if self._engine is None:
+            self.setup_connection()
+        assert self._engine is not None
+        return self._engine
+
+    @property
+    def session(self) -> scoped_session[Session]:
+        """A thread-scoped session facade: each thread gets its own ``Session``."""
+        if self._session is None:
+            self.setup_connection()
+        assert self._session is not None
+        return self._session
+
+    def setup_connection(self) -> None:
+        """Create the engine and the scoped session (connections are opened when used)."""
+        if self._engine is not None:
+            return
+        self._engine = create_engine_for(
+            self.settings.url, self.settings.sqlite, self.settings.engine_kwargs
+        )
+        self._session = scoped_session(sessionmaker(bind=self._engine))
+
+    def setup_tables(self) -> None:
+        """Create the tables that do not exist yet (safe when several processes race)."""
+        self._run_ddl("create", lambda table, conn: table.create(conn, checkfirst=True))
+
+    def drop_tables(self) -> None:
+        """Drop the tables (those that exist)."""
+        self._run_ddl("drop", lambda table, conn: table.drop(conn, checkfirst=True))
+
+    def drop_connection(self) -> None:
+        """Close the sessions and every pooled connection."""
+        if self._session is not None:
+            self._session.remove()
+            self._session = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def _run_ddl(self, verb: str, action: Any) -> None:
+        tables = [as_table(t) for t in self.tables]
+        what = f"{verb} tables {', '.join(t.name for t in tables)}"
+        failures = 0
+
+        def attempt() -> None:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**sqlite.WRITE_OPTIONS)
+                with conn.begin():
+                    for table in tables:
+                        action(table, conn)
+
+        def should_retry(error: BaseException) -> bool:
+            # Busy or deadlocked: until the timeout. Two processes creating one table at once
+            # (the loser sees it exists next time): twice more.
+            nonlocal failures
+            failures += 1
+            if is_transient(error):
+                return True
+            return isinstance(error, sa_exc.DBAPIError) and not is_disconnect(error) and (
+                failures < 3
+            )
+
+        try:
+            retry_transient(attempt, should_retry=should_retry)
+        except sa_exc.DBAPIError as error:
+            raise translate_error(error, what, self.settings.url) from error
+
+    def __repr__(self) -> str:
+        return f"SQLAlchemyDatastore(settings={self.settings!r}, tables={self.tables!r})"
+
+
+def as_table(record: Any) -> Table:
+    """The ``Table`` of an active record class (or the ``Table`` itself)."""
+    table = getattr(record, "__table__", record)
+    if not isinstance(table, Table):
+        raise TypeError(f"expected an active record class or a Table, got {record!r}")
+    return table

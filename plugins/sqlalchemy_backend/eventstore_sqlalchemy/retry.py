@@ -1,0 +1,41 @@
+"""Running a transaction again when the database says "busy" or "deadlock"."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from .errors import is_transient
+
+R = TypeVar("R")
+
+#: Seconds during which a busy or deadlocked transaction is run again.
+RETRY_TIMEOUT = 60.0
+
+
+def retry_transient(
+    attempt: Callable[[], R],
+    timeout: float = RETRY_TIMEOUT,
+    should_retry: Callable[[BaseException], bool] = is_transient,
+) -> R:
+    """Call ``attempt`` until it returns, retrying errors ``should_retry`` accepts.
+
+    Waits between attempts grow from about a millisecond to 100 ms, jittered so that
+    competing writers spread out; after ``timeout`` seconds the last error is raised.
+    """
+    deadline: float | None = None
+    delay = 0.001
+    while True:
+        try:
+            return attempt()
+        except Exception as error:
+            if not should_retry(error):
+                raise
+            now = time.monotonic()
+            deadline = deadline or now + timeout
+            if now >= deadline:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.1)

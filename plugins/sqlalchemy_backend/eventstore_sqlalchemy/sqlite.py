@@ -1,0 +1,137 @@
+"""SQLite connection set-up: WAL, durable commits, and writers that wait their turn.
+
+SQLite allows one writer at a time per database file. So that many threads and processes can
+write one file without ever seeing "database is locked":
+
+* the file is put in WAL mode, so readers never block the writer nor the writer the readers;
+* every connection has a generous busy timeout, so a writer waits for the lock to come free;
+* write transactions start with ``BEGIN IMMEDIATE``: the write lock is taken (or waited for)
+  at the start, rather than upgraded from a read lock half-way, which SQLite may refuse at
+  once whatever the busy timeout. This uses SQLAlchemy's documented pysqlite recipe (the
+  driver's own transaction handling off, SQLAlchemy's ``begin`` event emits ``BEGIN``); a
+  connection whose execution options carry ``WRITE_OPTIONS`` begins ``IMMEDIATE``.
+
+Durability is not traded for speed unless asked for: ``synchronous=FULL`` by default.
+
+An in-memory database (``sqlite:///:memory:``) lives inside one connection, so it is served
+by a ``StaticPool`` (every thread sees the same database) that lends the connection to one
+thread at a time, from check-out to check-in.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from eventstore_core.exceptions import ConfigurationError
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import StaticPool
+
+#: Execution option read by the ``begin`` hook: the kind of ``BEGIN`` to emit.
+BEGIN_OPTION = "eventstore_sqlite_begin"
+#: Execution options for a connection that will write.
+WRITE_OPTIONS: dict[str, Any] = {BEGIN_OPTION: "IMMEDIATE"}
+
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+@dataclass(frozen=True)
+class SQLiteOptions:
+    """How SQLite connections are set up; the defaults favour durability."""
+
+    #: ``PRAGMA synchronous``: FULL (default) fsyncs every commit; NORMAL is faster and can
+    #: lose the last commits on power loss (never corrupts the file in WAL mode).
+    synchronous: str = "FULL"
+    #: Seconds a connection waits for another writer's lock before giving up.
+    busy_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        level = str(self.synchronous).upper()
+        if level not in SYNCHRONOUS_LEVELS:
+            raise ConfigurationError(
+                f"sqlite_synchronous={self.synchronous!r} is not one of "
+                f"{', '.join(SYNCHRONOUS_LEVELS)}"
+            )
+        object.__setattr__(self, "synchronous", level)
+        timeout = float(self.busy_timeout)
+        if timeout < 0:
+            raise ConfigurationError(f"sqlite_busy_timeout must be >= 0, got {self.busy_timeout}")
+        object.__setattr__(self, "busy_timeout", timeout)
+
+
+def is_memory_database(url: URL) -> bool:
+    """True for ``sqlite://`` and ``sqlite:///:memory:`` (and ``mode=memory`` URIs)."""
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def engine_arguments(url: URL, options: SQLiteOptions, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``create_engine`` keyword arguments for a SQLite URL (the caller's own take precedence)."""
+    kwargs = dict(kwargs)
+    connect_args = dict(kwargs.get("connect_args") or {})
+    connect_args.setdefault("timeout", options.busy_timeout)
+    connect_args.setdefault("check_same_thread", False)
+    kwargs["connect_args"] = connect_args
+    if is_memory_database(url):
+        kwargs.setdefault("poolclass", SerializedStaticPool)
+    return kwargs
+
+
+def configure_engine(engine: Engine, options: SQLiteOptions | None = None) -> None:
+    """Install the WAL / busy-timeout / ``BEGIN IMMEDIATE`` set-up on a SQLite engine.
+
+    Public so that users who create their own SQLite engine can give it the same behaviour.
+    """
+    options = options or SQLiteOptions()
+    memory = is_memory_database(engine.url)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (see the module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(options.busy_timeout * 1000)}")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA synchronous = {options.synchronous}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(BEGIN_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
+
+class SerializedStaticPool(StaticPool):
+    """A ``StaticPool`` that lends its one connection to one thread at a time.
+
+    An in-memory database exists only inside its connection, so every thread must use that
+    one connection; a lock taken at check-out and released at check-in keeps their
+    transactions from interleaving on it. (A thread may check it out again while holding it,
+    as a plain ``StaticPool`` allows.)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lend_lock = threading.RLock()
+
+    def _do_get(self) -> Any:
+        self._lend_lock.acquire()
+        try:
+            return super()._do_get()
+        except BaseException:
+            self._lend_lock.release()
+            raise
+
+    def _do_return_conn(self, record: Any) -> None:
+        try:
+            super()._do_return_conn(record)
+        finally:
+            try:
+                self._lend_lock.release()
+            except RuntimeError:  # returned by another thread (e.g. garbage collection)
+                pass

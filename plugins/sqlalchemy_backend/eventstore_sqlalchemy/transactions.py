@@ -1,0 +1,83 @@
+"""Which transaction a read or write of the strategy runs in, given the caller's session.
+
+``session`` is any ``Session`` or ``scoped_session`` (for example a web framework's
+request-scoped session):
+
+* No transaction open in the session: the call runs in its own short transaction, committed
+  at once (rolled back on error, so the session stays usable), on a connection of the
+  session's engine: the session itself would add nothing but cost. Writes on SQLite begin
+  ``IMMEDIATE``. Busy or deadlocked transactions are run again until ``retry_timeout``.
+  Nothing (no snapshot, no lock) is held between calls.
+* A transaction the caller began with ``session.begin()``: reads and writes happen inside it
+  (a write under a SAVEPOINT, so a conflict undoes only that write); the caller's commit makes
+  the items durable, together with the caller's other changes.
+* A transaction that was merely auto-begun by earlier use of the session: as above, then the
+  write commits it: when ``append`` returns, the items are stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
+
+from . import sqlite
+from .retry import retry_transient
+
+R = TypeVar("R")
+Work = Callable[[Connection], R]
+
+
+def run(
+    session: Session, table: Table, work: Work[R], *, write: bool, retry_timeout: float
+) -> R:
+    """Run ``work`` with a connection, in the transaction the rules above choose."""
+    transaction = session.get_transaction()
+    if transaction is not None:
+        return _in_callers_transaction(session, transaction, table, work, write)
+    bind = session.get_bind(clause=table)
+    if isinstance(bind, Engine):
+        engine = bind
+        return retry_transient(lambda: _on_engine(engine, work, write), retry_timeout)
+    # Bound to a Connection (for example a test's outer transaction): go through the session.
+    return retry_transient(lambda: _in_session(session, table, work, write), retry_timeout)
+
+
+def _on_engine(engine: Engine, work: Work[R], write: bool) -> R:
+    with engine.connect() as conn:
+        if write:
+            conn = conn.execution_options(**sqlite.WRITE_OPTIONS)
+        with conn.begin():
+            return work(conn)
+
+
+def _in_session(session: Session, table: Table, work: Work[R], write: bool) -> R:
+    options = sqlite.WRITE_OPTIONS if write else None
+    try:
+        result = work(session.connection(_bind_arguments(table), execution_options=options))
+        session.commit()
+        return result
+    except BaseException:
+        with contextlib.suppress(sa_exc.SQLAlchemyError):
+            session.rollback()
+        raise
+
+
+def _in_callers_transaction(
+    session: Session, transaction: SessionTransaction, table: Table, work: Work[R], write: bool
+) -> R:
+    if not write:
+        return work(session.connection(_bind_arguments(table)))
+    with session.begin_nested():
+        result = work(session.connection(_bind_arguments(table)))
+    if transaction.origin is SessionTransactionOrigin.AUTOBEGIN:
+        session.commit()
+    return result
+
+
+def _bind_arguments(table: Table) -> dict[str, Any]:
+    return {"clause": table}

@@ -1,0 +1,211 @@
+"""SQLite: WAL, durable by default, and many writers on one file that wait their turn."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventstore_core.exceptions import ConcurrencyError, ConfigurationError, DatastoreError
+from eventstore_core.sequenceditem import SequencedItem
+from sqlalchemy import event, text
+
+from eventstore_sqlalchemy import (
+    SQLAlchemyActiveRecordStrategy,
+    SQLAlchemyDatastore,
+    SQLAlchemySettings,
+)
+
+TOPIC = "eventstore_core.events#DomainEvent"
+
+
+def sqlite_uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'events.sqlite3'}"
+
+
+def pragma(strategy: SQLAlchemyActiveRecordStrategy[Any], name: str) -> Any:
+    assert strategy.datastore is not None
+    with strategy.datastore.engine.connect() as conn:
+        return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def test_wal_and_full_synchronous_by_default(tmp_path: Path) -> None:
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        uri=sqlite_uri(tmp_path)
+    )
+    assert pragma(strategy, "journal_mode") == "wal"
+    assert pragma(strategy, "synchronous") == 2  # FULL
+    assert pragma(strategy, "busy_timeout") == 60_000
+    strategy.close()
+
+
+def test_durability_is_traded_only_when_asked(tmp_path: Path) -> None:
+    settings = SQLAlchemySettings(sqlite_uri(tmp_path), sqlite_synchronous="normal")
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        settings=settings
+    )
+    assert pragma(strategy, "synchronous") == 1  # NORMAL
+    strategy.close()
+    with pytest.raises(ConfigurationError, match="sqlite_synchronous"):
+        SQLAlchemySettings(sqlite_uri(tmp_path), sqlite_synchronous="fast")
+
+
+def test_writes_begin_immediate_and_reads_do_not(tmp_path: Path) -> None:
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        uri=sqlite_uri(tmp_path)
+    )
+    assert strategy.datastore is not None
+    statements: list[str] = []
+    event.listen(
+        strategy.datastore.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_rest: statements.append(statement.split()[0:2][-1]
+                                                               if statement.startswith("BEGIN")
+                                                               else statement.split()[0]),
+    )
+    sequence_id = uuid4()
+    strategy.append(SequencedItem(sequence_id, 0, TOPIC, "{}"))
+    assert statements == ["IMMEDIATE", "INSERT"]
+    statements.clear()
+    strategy.get_items(sequence_id)
+    assert statements == ["BEGIN", "SELECT"]
+    strategy.close()
+
+
+def test_in_memory_database_is_one_database_for_every_thread() -> None:
+    datastore = SQLAlchemyDatastore(SQLAlchemySettings("sqlite:///:memory:"))
+    datastore.setup_tables()
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        session=datastore.session
+    )
+    sequence_id = uuid4()
+
+    def write(start: int) -> None:
+        for position in range(start, start + 50, 10):
+            strategy.append([SequencedItem(sequence_id, position + i, TOPIC, "{}")
+                             for i in range(10)])
+
+    threads = [threading.Thread(target=write, args=(i * 50,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [item.position for item in strategy.get_items(sequence_id)] == list(range(200))
+    assert not strategy.capabilities.shared_between_processes
+    datastore.drop_connection()
+
+
+# -- many writers on one file -----------------------------------------------------------
+SHARED_POSITIONS = 40
+OWN_LISTS = 15
+
+
+def write_a_lot(uri: str, name: str, shared: UUID, busy_timeout: float) -> tuple[str, Any]:
+    """Race for the shared sequence's positions and fill an own sequence with lists.
+
+    Returns (name, positions won) or (name, error text): any error but ConcurrencyError is
+    a failure.
+    """
+    try:
+        strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+            settings=SQLAlchemySettings(uri, sqlite_busy_timeout=busy_timeout)
+        )
+        own = uuid4()
+        won = []
+        for position in range(SHARED_POSITIONS):
+            try:
+                strategy.append(SequencedItem(shared, position, TOPIC, f'"{name}"'))
+                won.append(position)
+            except ConcurrencyError:
+                pass
+            if position < OWN_LISTS:
+                strategy.append([SequencedItem(own, position * 10 + i, TOPIC, "{}")
+                                 for i in range(10)])
+        stored = [item.position for item in strategy.get_items(own)]
+        assert stored == list(range(OWN_LISTS * 10)), stored
+        strategy.close()
+        return name, won
+    except BaseException as error:  # reported by the test
+        return name, f"ERROR {error!r}"
+
+
+def check_outcomes(uri: str, shared: UUID, outcomes: list[tuple[str, Any]]) -> None:
+    failures = [outcome for outcome in outcomes if isinstance(outcome[1], str)]
+    assert failures == []
+    won = sorted(p for _, positions in outcomes for p in positions)
+    assert won == list(range(SHARED_POSITIONS))
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(uri=uri)
+    stored = strategy.get_items(shared)
+    winner = {p: name for name, positions in outcomes for p in positions}
+    assert [(i.position, i.data) for i in stored] == [
+        (p, f'"{winner[p]}"') for p in range(SHARED_POSITIONS)
+    ]
+    strategy.close()
+
+
+@pytest.mark.parametrize("busy_timeout", [60.0, 0.0], ids=["waiting", "retrying"])
+def test_threads_and_processes_writing_one_file_never_see_database_is_locked(
+    tmp_path: Path, busy_timeout: float
+) -> None:
+    """With busy_timeout=0 SQLite answers "busy" at once: the strategy's retries absorb it."""
+    uri = sqlite_uri(tmp_path)
+    shared = uuid4()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(3) as pool:
+        in_processes = [
+            pool.apply_async(write_a_lot, (uri, f"process{i}", shared, busy_timeout))
+            for i in range(3)
+        ]
+        outcomes: list[tuple[str, Any]] = []
+        threads = [
+            threading.Thread(
+                target=lambda i=i: outcomes.append(
+                    write_a_lot(uri, f"thread{i}", shared, busy_timeout)
+                )
+            )
+            for i in range(5)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        outcomes.extend(result.get(timeout=300) for result in in_processes)
+    assert len(outcomes) == 8
+    check_outcomes(uri, shared, outcomes)
+
+
+def test_a_transaction_left_open_elsewhere_gives_a_clear_error_not_database_is_locked(
+    tmp_path: Path,
+) -> None:
+    uri = sqlite_uri(tmp_path)
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        settings=SQLAlchemySettings(uri, sqlite_busy_timeout=0.05), retry_timeout=0.3
+    )
+    blocker = sqlite3.connect(tmp_path / "events.sqlite3", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    with pytest.raises(DatastoreError) as caught:
+        strategy.append(SequencedItem(uuid4(), 0, TOPIC, "{}"))
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    message = str(caught.value)
+    assert "database is locked" not in message
+    assert "busy" in message and "events.sqlite3" in message
+    strategy.append(SequencedItem(uuid4(), 0, TOPIC, "{}"))  # fine once the lock is gone
+    strategy.close()
+
+
+def test_sqlite_text_of_rows_is_left_readable(tmp_path: Path) -> None:
+    """The file holds plain rows that other tools can read (sequence ids as hex text)."""
+    uri = sqlite_uri(tmp_path)
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(uri=uri)
+    sequence_id = uuid4()
+    strategy.append(SequencedItem(sequence_id, 7, TOPIC, '{"a":1}'))
+    assert strategy.datastore is not None
+    with strategy.datastore.engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM integer_sequenced_items")).one()
+    assert tuple(row) == (sequence_id.hex, 7, TOPIC, '{"a":1}')
+    strategy.close()
