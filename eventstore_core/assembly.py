@@ -59,7 +59,9 @@ def assemble(
     )
     codec = plugins.lookup("codec", store["codec"], plugins.codecs(), _hint(store["codec"]))
     cipher = _make_cipher(store["cipher"], store["cipher_key"])
+    strategy = registration.factory(**backend_options)
     mapper: SequencedItemMapper[Any] = SequencedItemMapper(
+        sequenced_item_class=strategy.sequenced_item_class,
         sequence_id_attr_name=store["sequence_id_attr_name"],
         position_attr_name=store["position_attr_name"],
         json_encoder_class=codec.factory,  # type: ignore[arg-type]
@@ -67,7 +69,6 @@ def assemble(
         cipher=cipher,
         always_encrypt=cipher is not None,
     )
-    strategy = registration.factory(**backend_options)
     return store_class(sequenced_item_mapper=mapper, active_record_strategy=strategy)
 
 
