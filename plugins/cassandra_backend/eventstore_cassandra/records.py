@@ -1,0 +1,122 @@
+"""Active record classes: which table holds a kind of sequenced item, and its columns.
+
+A record class here is a plain description, not an ORM model: the strategy writes and reads
+through prepared statements built from it. Each table has one partition per sequence and the
+position as clustering key, so a sequence is one contiguous, ordered slice on its replicas, a
+list of items for one sequence is one conditional batch in one partition (atomic), and range
+reads (``gt``/``lte``/``limit``/descending) are done by the server.
+
+Users declare their own the same way::
+
+    class MyRecord(CassandraRecord):
+        table_name = "my_items"
+        column_names = ("aggregate_id", "version", "kind", "payload")
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, ClassVar
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,47}$")
+
+
+class CassandraRecord:
+    """Base of record classes: a table of (sequence id, position, topic, data) columns.
+
+    ``column_names`` are in the order of the sequenced item's fields; their CQL types are
+    ``uuid``, ``position_cql_type``, ``text``, ``text``. Subclasses set ``table_name`` and
+    ``column_names`` (and, for other positions, ``position_cql_type``/``position_type``).
+    """
+
+    table_name: ClassVar[str] = ""
+    column_names: ClassVar[tuple[str, str, str, str]] = ("sequence_id", "position", "topic", "data")
+    sequence_id_cql_type: ClassVar[str] = "uuid"
+    position_cql_type: ClassVar[str] = "bigint"
+    #: The Python type of positions (read by the core to check items before writing).
+    position_type: ClassVar[type | tuple[type, ...]] = int
+
+    def __init__(self) -> None:  # pragma: no cover - descriptions are not instantiated
+        raise TypeError(f"{type(self).__name__} describes a table; it is not instantiated")
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse a description that would make invalid CQL (before any statement is built)."""
+        names = (cls.table_name, *cls.column_names)
+        if len(cls.column_names) != 4 or len(set(cls.column_names)) != 4:
+            raise TypeError(f"{cls.__name__}.column_names must be four distinct names")
+        for name in names:
+            if not isinstance(name, str) or not _IDENTIFIER.match(name):
+                raise TypeError(
+                    f"{cls.__name__}: {name!r} is not a valid Cassandra table or column name "
+                    f"(a letter or underscore, then letters, digits, underscores; at most 48)"
+                )
+
+    @classmethod
+    def create_table_cql(cls, keyspace: str) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` for this record's table in ``keyspace``."""
+        cls.check()
+        sequence_id, position, topic, data = (quote(name) for name in cls.column_names)
+        return (
+            f"CREATE TABLE IF NOT EXISTS {qualified(keyspace, cls.table_name)} ("
+            f"{sequence_id} {cls.sequence_id_cql_type}, {position} {cls.position_cql_type}, "
+            f"{topic} text, {data} text, "
+            f"PRIMARY KEY (({sequence_id}), {position})"
+            f") WITH CLUSTERING ORDER BY ({position} ASC)"
+        )
+
+    @classmethod
+    def drop_table_cql(cls, keyspace: str) -> str:
+        cls.check()
+        return f"DROP TABLE IF EXISTS {qualified(keyspace, cls.table_name)}"
+
+
+class IntegerSequencedItemRecord(CassandraRecord):
+    """Matches ``SequencedItem``: items of a sequence at integer (bigint) positions."""
+
+    table_name = "integer_sequenced_items"
+    column_names = ("sequence_id", "position", "topic", "data")
+
+
+class StoredEventRecord(CassandraRecord):
+    """Matches ``StoredEvent``: the domain events of aggregates, by version."""
+
+    table_name = "stored_events"
+    column_names = ("originator_id", "originator_version", "event_type", "state")
+
+
+class TimestampSequencedItemRecord(CassandraRecord):
+    """Matches ``SequencedItem`` with ``Decimal`` timestamp positions (CQL ``decimal``)."""
+
+    table_name = "timestamp_sequenced_items"
+    column_names = ("sequence_id", "position", "topic", "data")
+    position_cql_type = "decimal"
+    position_type = Decimal
+
+
+class SnapshotRecord(CassandraRecord):
+    """Matches ``StoredEvent`` for snapshots: one table of its own, by version."""
+
+    table_name = "snapshots"
+    column_names = ("originator_id", "originator_version", "event_type", "state")
+
+
+def quote(identifier: str) -> str:
+    """A double-quoted CQL identifier (keeps its case; names are checked beforehand)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def qualified(keyspace: str, table: str) -> str:
+    return f"{quote(keyspace)}.{quote(table)}"
+
+
+def record_description(record_class: Any) -> type[CassandraRecord]:
+    """``record_class`` checked to be a usable record description."""
+    if not (isinstance(record_class, type) and issubclass(record_class, CassandraRecord)):
+        raise TypeError(
+            f"active_record_class must be a subclass of eventstore_cassandra.CassandraRecord "
+            f"(such as IntegerSequencedItemRecord or StoredEventRecord), got {record_class!r}"
+        )
+    record_class.check()
+    return record_class

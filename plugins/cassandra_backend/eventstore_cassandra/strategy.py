@@ -1,0 +1,356 @@
+"""``CassandraActiveRecordStrategy``: sequenced items in a Cassandra table.
+
+Writing. One item is ``INSERT ... IF NOT EXISTS``; a list for one sequence is one conditional
+batch in that sequence's partition, which Cassandra applies all or nothing. Either way a taken
+position is a ``ConcurrencyError`` and nothing of the call is written. A list that spans
+several sequences cannot be atomic in Cassandra (a conditional batch is limited to one
+partition), so it is refused with ``InvalidEventError`` before anything is written; the
+capabilities say ``transactions_across_sequences=False``. A write whose outcome the driver
+cannot tell is settled by reading back (see ``outcome``).
+
+Reading. ``get_items`` is one prepared range query: bounds, clustering order and ``LIMIT`` are
+all applied by the server, and long results are paged by the driver. ``all_items`` walks the
+partitions in token order, one bounded query per page.
+
+Connection. With ``session=``, that session is used (``keyspace=`` or the settings name the
+keyspace). Without it, the strategy follows the default connection that
+``CassandraDatastore.setup_connection()`` set, as in the user's document; with ``settings=``
+(or when there is no default connection) it makes its own datastore, creates its table, and
+``close()`` shuts that connection down.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from cassandra.cluster import Session
+from cassandra.query import BatchStatement, BatchType, BoundStatement
+from eventstore_core.activerecordstrategy import AbstractActiveRecordStrategy
+from eventstore_core.capabilities import Capabilities
+from eventstore_core.exceptions import (
+    ConcurrencyError,
+    DatastoreError,
+    EventStoreError,
+    InvalidEventError,
+)
+from eventstore_core.sequenceditem import SequencedItem, StoredEvent
+
+from . import datastore as datastore_module
+from .datastore import CassandraConnection, CassandraDatastore
+from .errors import describe, is_outcome_unknown, is_too_large, translate
+from .outcome import settle
+from .records import (
+    CassandraRecord,
+    IntegerSequencedItemRecord,
+    StoredEventRecord,
+    record_description,
+)
+from .settings import CassandraSettings, consistency_value
+from .statements import LowerOp, RecordStatements, UpperOp
+
+T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
+
+#: The smallest Murmur3 token; no partition has it, so "token > MIN_TOKEN" is every partition.
+MIN_TOKEN = -(2**63)
+_BIND_ERRORS = (TypeError, ValueError, OverflowError, struct.error, AttributeError)
+
+
+class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
+    """Writes and reads sequenced items in the Cassandra table of ``active_record_class``."""
+
+    capabilities = Capabilities(
+        transactions_across_sequences=False,
+        shared_between_processes=True,
+        global_order=False,
+        timestamp_positions=True,
+        snapshots=True,
+    )
+
+    def __init__(
+        self,
+        active_record_class: type[CassandraRecord] | None = None,
+        sequenced_item_class: type[T] = SequencedItem,  # type: ignore[assignment]
+        session: Session | None = None,
+        *,
+        settings: CassandraSettings | None = None,
+        keyspace: str | None = None,
+    ) -> None:
+        if active_record_class is None:
+            active_record_class = default_record_class(sequenced_item_class)
+        record = record_description(active_record_class)
+        super().__init__(active_record_class=record, sequenced_item_class=sequenced_item_class)
+        self.record = record
+        self.datastore: CassandraDatastore | None = None
+        self._fixed: CassandraConnection | None = None
+        if session is not None:
+            settings = settings if settings is not None else CassandraSettings()
+            if keyspace is not None:
+                settings.keyspace = keyspace
+            self._fixed = CassandraConnection(session=session, settings=settings)
+        elif settings is not None or datastore_module.get_default() is None:
+            self.datastore = CassandraDatastore(settings=settings, tables=(record,))
+            self.datastore.setup_connection(make_default=False)
+            self.datastore.setup_tables()
+            self._fixed = self.datastore.connection
+        self._statements: RecordStatements | None = None
+
+    # -- connection ---------------------------------------------------------------------
+    @property
+    def connection(self) -> CassandraConnection:
+        """The connection in use: the fixed one, else the module's default one."""
+        connection = self._fixed or datastore_module.get_default()
+        if connection is None:
+            raise DatastoreError(
+                "no Cassandra connection: call CassandraDatastore.setup_connection() first, "
+                "or give CassandraActiveRecordStrategy a session= or settings="
+            )
+        return connection
+
+    def statements(self, connection: CassandraConnection) -> RecordStatements:
+        """Prepared statements for this record on the connection's session (made once)."""
+        statements = self._statements
+        if statements is None or statements.session is not connection.session:
+            statements = RecordStatements(
+                connection.session, connection.settings.keyspace, self.record
+            )
+            self._statements = statements
+        return statements
+
+    def close(self) -> None:
+        """Shut down the connection of a strategy that made its own datastore."""
+        if self.datastore is not None:
+            self.datastore.drop_connection()
+            self.datastore = None
+            self._fixed = None
+
+    # -- writing ------------------------------------------------------------------------
+    def _append(self, items: list[T]) -> None:
+        sequence_id = items[0][0]
+        others = {item[0] for item in items if item[0] != sequence_id}
+        if others:
+            raise InvalidEventError(
+                f"an atomic append to Cassandra must stay within one sequence: this list "
+                f"has items of sequence {sequence_id} and of {', '.join(map(str, others))}. "
+                f"Cassandra cannot write several partitions all-or-nothing with conditions; "
+                f"append each sequence's items in a call of its own"
+            )
+        for item in items:
+            if not isinstance(item[3], str):
+                raise InvalidEventError(
+                    f"data of sequence {item[0]} at position {item[1]} is "
+                    f"{type(item[3]).__name__}; the Cassandra backend stores text (str)"
+                )
+        connection = self.connection
+        endpoints = connection.settings.endpoints
+        try:
+            statements = self.statements(connection)
+            statement = self._write_statement(statements, items)
+        except EventStoreError:
+            raise
+        except Exception as error:
+            raise translate(error, f"preparing the append to {self.record.table_name}",
+                            endpoints) from error
+        try:
+            result = connection.session.execute(statement)
+        except Exception as error:
+            self._after_failed_write(connection, statements, items, error)
+            return
+        rows = result.current_rows
+        if rows and not rows[0][0]:
+            raise ConcurrencyError(self._taken_message(items, result.column_names, rows))
+
+    def _write_statement(
+        self, statements: RecordStatements, items: Sequence[T]
+    ) -> BoundStatement | BatchStatement:
+        insert = statements.insert()
+        bound = [self._bind(insert, item) for item in items]
+        if len(bound) == 1:
+            return bound[0]
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for statement in bound:
+            batch.add(statement)
+        return batch
+
+    def _bind(self, insert: Any, item: T) -> BoundStatement:
+        try:
+            return insert.bind((item[0], item[1], item[2], item[3]))  # type: ignore[no-any-return]
+        except _BIND_ERRORS as error:
+            raise InvalidEventError(
+                f"item at position {item[1]!r} of sequence {item[0]} does not fit table "
+                f"{self.record.table_name}: {error}"
+            ) from error
+
+    def _after_failed_write(
+        self,
+        connection: CassandraConnection,
+        statements: RecordStatements,
+        items: Sequence[T],
+        error: Exception,
+    ) -> None:
+        settings = connection.settings
+        if is_outcome_unknown(error):
+            serial = consistency_value(
+                settings.serial_consistency_level, "serial_consistency_level"
+            )
+            settle(connection.session, statements, items, error, serial, settings.endpoints)
+            return
+        if is_too_large(error):
+            size = sum(len(item[2]) + len(item[3]) for item in items)
+            raise InvalidEventError(
+                f"append of {len(items)} item(s) (about {size} characters) to sequence "
+                f"{items[0][0]} is larger than Cassandra at {settings.endpoints} takes in one "
+                f"request ({describe(error)}); nothing was written. Append fewer or smaller "
+                f"items per call (the server's limit is native_transport_max_message_size)"
+            ) from error
+        raise translate(
+            error, f"append to sequence {items[0][0]} (nothing was written)", settings.endpoints
+        ) from error
+
+    def _taken_message(self, items: Sequence[T], columns: Any, rows: Any) -> str:
+        """Which positions the "not applied" answer says are taken (best effort)."""
+        column = self.record.column_names[1]
+        taken: list[Any] = []
+        if columns and column in columns:
+            index = list(columns).index(column)
+            taken = [row[index] for row in rows if len(row) > index and row[index] is not None]
+        if not taken:
+            taken = [item[1] for item in items]
+        listed = ", ".join(str(position) for position in taken[:10])
+        return (
+            f"position {listed} of sequence {items[0][0]} already taken; nothing of this "
+            f"append of {len(items)} item(s) was written"
+        )
+
+    # -- reading ------------------------------------------------------------------------
+    def get_items(
+        self,
+        sequence_id: Any,
+        gt: Any = None,
+        gte: Any = None,
+        lt: Any = None,
+        lte: Any = None,
+        limit: int | None = None,
+        is_ascending: bool = True,
+    ) -> list[T]:
+        self.check_limit(limit)
+        self._check_sequence_id(sequence_id)
+        if limit == 0:
+            return []
+        lower_op, lower = _lower_bound(gt, gte)
+        upper_op, upper = _upper_bound(lt, lte)
+        params: list[Any] = [sequence_id]
+        if lower_op:
+            params.append(lower)
+        if upper_op:
+            params.append(upper)
+        if limit is not None:
+            params.append(limit)
+        connection = self.connection
+        what = f"read of sequence {sequence_id}"
+        try:
+            statement = self.statements(connection).select_range(
+                (lower_op, upper_op, bool(is_ascending), limit is not None)
+            )
+            bound = self._bind_read(statement, params, what)
+            bound.fetch_size = connection.settings.fetch_size
+            rows = connection.session.execute(bound)
+            new, cls = tuple.__new__, self.sequenced_item_class
+            return [new(cls, (sequence_id, *row)) for row in rows]
+        except EventStoreError:
+            raise
+        except Exception as error:
+            raise translate(error, what, connection.settings.endpoints) from error
+
+    def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
+        """Partitions in token order; a partition longer than a page is finished by position."""
+        connection = self.connection
+        what = f"read of table {self.record.table_name}"
+        new, cls = tuple.__new__, self.sequenced_item_class
+        token = MIN_TOKEN
+        open_partition: tuple[Any, Any] | None = None  # (sequence id, last position) to finish
+        while True:
+            try:
+                statements = self.statements(connection)
+                if open_partition is not None:
+                    sequence_id, position = open_partition
+                    rows = list(connection.session.execute(self._bind_read(
+                        statements.rest_of_partition(), (sequence_id, position, page_size), what
+                    )))
+                    page = [new(cls, (sequence_id, *row)) for row in rows]
+                else:
+                    rows = list(connection.session.execute(self._bind_read(
+                        statements.first_rows_after_token(), (token, page_size), what
+                    )))
+                    page = [new(cls, row[1:]) for row in rows]
+            except EventStoreError:
+                raise
+            except Exception as error:
+                raise translate(error, what, connection.settings.endpoints) from error
+            if page:
+                yield page
+            if open_partition is not None:
+                if len(page) == page_size:
+                    open_partition = (open_partition[0], page[-1][1])
+                else:
+                    open_partition = None
+                continue
+            if len(page) < page_size:
+                return
+            token = rows[-1][0]
+            open_partition = (page[-1][0], page[-1][1])
+
+    def _bind_read(self, statement: Any, params: Sequence[Any], what: str) -> BoundStatement:
+        try:
+            return statement.bind(params)  # type: ignore[no-any-return]
+        except _BIND_ERRORS as error:
+            raise InvalidEventError(
+                f"{what}: a bound does not fit the position column of "
+                f"{self.record.table_name} ({self.record.position_cql_type}): {error}"
+            ) from error
+
+    def _check_sequence_id(self, sequence_id: Any) -> None:
+        if not isinstance(sequence_id, UUID):
+            raise InvalidEventError(
+                f"sequence id {sequence_id!r} has type {type(sequence_id).__name__}, expected UUID"
+            )
+
+
+def default_record_class(sequenced_item_class: type[Any]) -> type[CassandraRecord]:
+    """The library's record class for a sequenced item class (by its field names)."""
+    fields = tuple(getattr(sequenced_item_class, "_fields", ()))[:4]
+    if fields == StoredEvent._fields:
+        return StoredEventRecord
+    return IntegerSequencedItemRecord
+
+
+def _lower_bound(gt: Any, gte: Any) -> tuple[LowerOp, Any]:
+    """One lower bound from ``gt`` and ``gte`` (CQL allows one per direction): the tighter."""
+    if gt is None and gte is None:
+        return "", None
+    if gte is None or (gt is not None and _tighter_or_equal(gt, gte, lower=True)):
+        return ">", gt
+    return ">=", gte
+
+
+def _upper_bound(lt: Any, lte: Any) -> tuple[UpperOp, Any]:
+    """One upper bound from ``lt`` and ``lte``: the tighter."""
+    if lt is None and lte is None:
+        return "", None
+    if lte is None or (lt is not None and _tighter_or_equal(lt, lte, lower=False)):
+        return "<", lt
+    return "<=", lte
+
+
+def _tighter_or_equal(strict: Any, inclusive: Any, lower: bool) -> bool:
+    """Whether the strict bound excludes at least what the inclusive one does."""
+    try:
+        return bool(strict >= inclusive) if lower else bool(strict <= inclusive)
+    except TypeError as error:
+        raise InvalidEventError(
+            f"position bounds {strict!r} and {inclusive!r} cannot be compared: {error}"
+        ) from error
+
+
