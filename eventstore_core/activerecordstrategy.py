@@ -10,16 +10,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from .capabilities import Capabilities
-from .exceptions import InvalidEventError, ItemNotFound
+from .exceptions import ConcurrencyError, InvalidEventError, ItemNotFound
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
 DEFAULT_PAGE_SIZE = 1000
+_SEQUENCE_ID, _POSITION = itemgetter(0), itemgetter(1)
+_KEY = itemgetter(0, 1)
 
 
 class OrderedItem(NamedTuple):
@@ -72,49 +75,78 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         """Write checked items atomically; translate a taken position to ConcurrencyError."""
 
     def check_items(self, items: Sequence[Any]) -> None:
-        """Refuse, before anything is written, items that cannot be stored as they are."""
+        """Refuse, before anything is written, items that cannot be stored as they are.
+
+        On the hot path: plain types are checked by identity first, the precise (slower)
+        checks and messages run only for what fails that.
+        """
+        item_class = self.sequenced_item_class
+        seq_types = _as_tuple(self.sequence_id_type)
+        pos_types = _as_tuple(self.position_type)
+        for item in items:
+            if (
+                type(item) is not item_class
+                or type(item[0]) not in seq_types
+                or type(item[1]) not in pos_types
+                or type(item[1]) is Decimal
+                or type(item[2]) is not str
+                or not item[2]
+                or type(item[3]) is not str
+            ):
+                self._check_item(item)
+        if len(items) > 1:
+            self._check_distinct(items)
+
+    def _check_item(self, item: Any) -> None:
         seq_type, pos_type = self.sequence_id_type, self.position_type
         item_class = self.sequenced_item_class
-        seen = set()
-        for item in items:
-            if not isinstance(item, item_class):
-                raise InvalidEventError(
-                    f"expected a {item_class.__name__}, got {type(item).__name__}: {item!r}"
-                )
-            sequence_id, position, topic, data = item[0], item[1], item[2], item[3]
-            if not isinstance(sequence_id, seq_type):
-                raise InvalidEventError(
-                    f"sequence id {sequence_id!r} (at position {position!r}) has type "
-                    f"{type(sequence_id).__name__}, expected {_type_names(seq_type)}"
-                )
-            if isinstance(position, bool) or not isinstance(position, pos_type):
-                raise InvalidEventError(
-                    f"position {position!r} of sequence {sequence_id} has type "
-                    f"{type(position).__name__}, expected {_type_names(pos_type)}"
-                )
-            if type(position) is Decimal and not _is_microsecond_timestamp(position):
-                raise InvalidEventError(
-                    f"timestamp position {position!r} of sequence {sequence_id} must be finite "
-                    f"with at most 6 decimal places (microseconds)"
-                )
-            if not isinstance(topic, str) or not topic:
-                raise InvalidEventError(
-                    f"topic {topic!r} of sequence {sequence_id} at position {position} "
-                    f"must be a non-empty str"
-                )
-            if not isinstance(data, str | bytes):
-                raise InvalidEventError(
-                    f"data of sequence {sequence_id} at position {position} must be str, "
-                    f"got {type(data).__name__}"
-                )
-            key = (sequence_id, position)
-            if key in seen:
-                from .exceptions import ConcurrencyError
+        if not isinstance(item, item_class):
+            raise InvalidEventError(
+                f"expected a {item_class.__name__}, got {type(item).__name__}: {item!r}"
+            )
+        sequence_id, position, topic, data = item[0], item[1], item[2], item[3]
+        if not isinstance(sequence_id, seq_type):
+            raise InvalidEventError(
+                f"sequence id {sequence_id!r} (at position {position!r}) has type "
+                f"{type(sequence_id).__name__}, expected {_type_names(seq_type)}"
+            )
+        if isinstance(position, bool) or not isinstance(position, pos_type):
+            raise InvalidEventError(
+                f"position {position!r} of sequence {sequence_id} has type "
+                f"{type(position).__name__}, expected {_type_names(pos_type)}"
+            )
+        if type(position) is Decimal and not _is_microsecond_timestamp(position):
+            raise InvalidEventError(
+                f"timestamp position {position!r} of sequence {sequence_id} must be finite "
+                f"with at most 6 decimal places (microseconds)"
+            )
+        if not isinstance(topic, str) or not topic:
+            raise InvalidEventError(
+                f"topic {topic!r} of sequence {sequence_id} at position {position} "
+                f"must be a non-empty str"
+            )
+        if not isinstance(data, str):
+            raise InvalidEventError(
+                f"data of sequence {sequence_id} at position {position} must be str, "
+                f"got {type(data).__name__}"
+            )
 
+    @staticmethod
+    def _check_distinct(items: Sequence[Any]) -> None:
+        """A position may appear once per sequence in one append."""
+        if len(set(map(id, map(_SEQUENCE_ID, items)))) == 1:  # the usual case: one sequence
+            keys: set[Any] = set(map(_POSITION, items))
+        else:
+            keys = set(map(_KEY, items))
+        if len(keys) == len(items):
+            return
+        seen: set[Any] = set()
+        for item in items:
+            if (item[0], item[1]) in seen:
                 raise ConcurrencyError(
-                    f"position {position} of sequence {sequence_id} appears twice in one append"
+                    f"position {item[1]} of sequence {item[0]} appears twice in one append"
                 )
-            seen.add(key)
+            seen.add((item[0], item[1]))
 
     # -- reading ------------------------------------------------------------------------
     @abstractmethod
@@ -186,6 +218,10 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
 def _is_microsecond_timestamp(position: Decimal) -> bool:
     exponent = position.as_tuple().exponent
     return isinstance(exponent, int) and exponent >= -6
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
 
 
 def _type_names(types: type | tuple[type, ...]) -> str:
