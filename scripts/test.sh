@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install.sh all
-scripts/servers/postgres.sh
-scripts/servers/mariadb.sh
-scripts/servers/cassandra.sh start
+bash scripts/servers/postgres.sh
+bash scripts/servers/mariadb.sh
+bash scripts/servers/cassandra.sh start
 # shellcheck source=servers/env.sh
 source scripts/servers/env.sh
 
