@@ -29,5 +29,6 @@ else
   exit 1
 fi
 
-echo "== tests"
+echo "== tests (on empty test databases)"
+bash scripts/servers/reset-test-data.sh
 .venv/bin/python -m pytest "$@"
