@@ -65,13 +65,18 @@ class JSONObjectEncoder:
         """
         for base in (datetime.datetime, datetime.date, datetime.time, UUID, Decimal):
             if isinstance(obj, base):
-                return _ENCODERS[base](obj)
+                return _WRAPPERS[base](obj)
         raise EncodingError(
             f"a value of type {type(obj).__module__}.{type(obj).__qualname__} cannot be "
             f"encoded as JSON: {obj!r}; extend JSONObjectEncoder.default() to support it"
         )
 
     def _prepare(self, value: Any) -> Any:
+        """``value`` with everything orjson would write without its type wrapped in a tag.
+
+        Tagged values stay Python objects where orjson writes them exactly (UUIDs, most
+        datetimes), so the text is made in C.
+        """
         kind = type(value)
         if kind is str or kind is bool or value is None:
             return value
@@ -83,10 +88,10 @@ class JSONObjectEncoder:
         if kind is dict:
             return self._prepare_dict(value)
         if kind is list:
-            return [self._prepare(item) for item in value]
-        encoder = _ENCODERS.get(kind)
-        if encoder is not None:
-            return encoder(value) if kind not in _CONTAINERS else encoder(self, value)
+            return [item if type(item) is str else self._prepare(item) for item in value]
+        wrapper = _WRAPPERS.get(kind)
+        if wrapper is not None:
+            return wrapper(value) if kind not in _CONTAINERS else wrapper(self, value)
         replaced = self.default(value)
         if type(replaced) is kind:
             raise EncodingError(f"default() returned a {kind.__name__} unchanged: {value!r}")
@@ -99,6 +104,16 @@ class JSONObjectEncoder:
         for key, item in value.items():
             if type(key) is not str:
                 raise EncodingError(f"dict key {key!r} is not a str; JSON keys must be str")
+            kind = type(item)  # the plain cases inline: this loop is the hot path of encoding
+            if (
+                kind is str
+                or kind is bool
+                or item is None
+                or (kind is int and _INT_MIN <= item <= _INT_MAX)
+                or (kind is float and item - item == 0.0)
+            ):
+                prepared[key] = item
+                continue
             try:
                 prepared[key] = self._prepare(item)
             except EncodingError as error:
@@ -108,11 +123,22 @@ class JSONObjectEncoder:
         return prepared
 
 
-_ENCODERS: dict[type, Callable[..., Any]] = {
-    UUID: lambda v: {"__uuid__": v.hex},
-    datetime.datetime: lambda v: {"__datetime__": v.isoformat()},
-    datetime.date: lambda v: {"__date__": v.isoformat()},
-    datetime.time: lambda v: {"__time__": v.isoformat()},
+def _wrap_datetime(value: datetime.datetime) -> dict[str, Any]:
+    offset = value.utcoffset()
+    if offset is None or not (offset.seconds % 60 or offset.microseconds):
+        return {"__datetime__": value}  # orjson writes it exactly, in C
+    return {"__datetime__": value.isoformat()}  # orjson would round an offset's seconds
+
+
+def _wrap_time(value: datetime.time) -> dict[str, Any]:
+    return {"__time__": value if value.tzinfo is None else value.isoformat()}
+
+
+_WRAPPERS: dict[type, Callable[..., Any]] = {
+    UUID: lambda v: {"__uuid__": v},
+    datetime.datetime: _wrap_datetime,
+    datetime.date: lambda v: {"__date__": v},
+    datetime.time: _wrap_time,
     Decimal: lambda v: {"__decimal__": str(v)},
     bytes: lambda v: {"__bytes__": v.hex()},
     tuple: lambda self, v: {"__tuple__": [self._prepare(i) for i in v]},
@@ -144,18 +170,40 @@ class JSONObjectDecoder:
     def object_hook(self, obj: dict[str, Any]) -> Any:
         """Turn a decoded dict back into the value it stands for (subclasses extend this)."""
         if len(obj) == 1:
-            key = next(iter(obj))
-            decoder = DECODERS.get(key)
-            if decoder is not None:
-                return decoder(obj[key])
+            for key, value in obj.items():
+                decoder = DECODERS.get(key)
+                if decoder is not None:
+                    return decoder(value)
         return obj
 
     def _walk(self, value: Any) -> Any:
+        """Apply ``object_hook`` to every dict, innermost first, changing containers in place."""
         kind = type(value)
         if kind is dict:
             if len(value) == 1 and _DICT_TAG in value:
-                return {key: self._walk(item) for key, item in value[_DICT_TAG].items()}
-            return self.object_hook({key: self._walk(item) for key, item in value.items()})
+                inner = value[_DICT_TAG]
+                self._walk_values(inner)
+                return inner
+            self._walk_values(value)
+            return self.object_hook(value)
         if kind is list:
-            return [self._walk(item) for item in value]
+            for index, item in enumerate(value):
+                if type(item) is dict or type(item) is list:
+                    value[index] = self._walk(item)
         return value
+
+    def _walk_values(self, obj: dict[str, Any]) -> None:
+        for key, item in obj.items():
+            kind = type(item)
+            if kind is dict:
+                if len(item) == 1 and not self._always_walk:  # inline: a tag of a plain value
+                    for tag, tagged in item.items():
+                        decoder = DECODERS.get(tag)
+                        if decoder is not None and type(tagged) is str:
+                            obj[key] = decoder(tagged)
+                        else:
+                            obj[key] = self._walk(item)
+                else:
+                    obj[key] = self._walk(item)
+            elif kind is list:
+                obj[key] = self._walk(item)

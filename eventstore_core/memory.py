@@ -87,11 +87,14 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 stop = min(stop, bisect.bisect_left(positions, lt))
             if lte is not None:
                 stop = min(stop, bisect.bisect_right(positions, lte))
+            if limit is not None:  # slice only the window that will be returned
+                if is_ascending:
+                    stop = min(stop, start + limit)
+                else:
+                    start = max(start, stop - limit)
             selected = positions[start:stop] if start < stop else []
             if not is_ascending:
-                selected = selected[::-1]
-            if limit is not None:
-                selected = selected[:limit]
+                selected.reverse()
             items = self._items.get(sequence_id, {})
             return [items[position] for position in selected]
 

@@ -49,6 +49,7 @@ class SequencedItemMapper(Generic[T]):
         self.cipher = cipher
         self.always_encrypt = always_encrypt
         self._encrypted_classes: dict[type, bool] = {}
+        self._topics: dict[type, str] = {}
 
     def to_sequenced_item(self, domain_event: Any) -> T:
         """Map one event to one sequenced item (encoded, maybe encrypted)."""
@@ -73,9 +74,8 @@ class SequencedItemMapper(Generic[T]):
             ) from None
         if self._is_encrypted(cls):
             data = self._cipher().encrypt(data)
-        return self.sequenced_item_class(  # type: ignore[call-arg]
-            sequence_id, position, get_topic(cls), data
-        )
+        topic = self._topics.get(cls) or self._topics.setdefault(cls, get_topic(cls))
+        return tuple.__new__(self.sequenced_item_class, (sequence_id, position, topic, data))
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
         """Map one sequenced item back to the event it was made from."""
