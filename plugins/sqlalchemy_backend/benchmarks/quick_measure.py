@@ -1,10 +1,14 @@
 """A quick measurement of the backend's hot paths, next to the raw driver doing the same.
 
     python plugins/sqlalchemy_backend/benchmarks/quick_measure.py [--rounds 7] [--db sqlite]
+        [--only global_position]
 
 For SQLite (a temporary file) and PostgreSQL (``EVENTSTORE_BENCH_POSTGRES_URI``):
   append: 100 items a call (one transaction), round-robin over 100 sequences; items/s;
-  read:   one 10,000-item sequence read whole; items/s; and its last 10 items, µs/call.
+  read:   one 10,000-item sequence read whole; items/s; and its last 10 items, µs/call;
+  global position: append of 100 items a call and of 1 item a call to a table with a
+          global position (the library's event tables) and to one without (as before
+          the global order): the cost of taking positions from the counter row.
 Each figure is compared with a second way of doing the same (the raw driver, or another
 insert path) run alternately A B A B, one repetition each, so that this machine's CPU, which
 flips between two speeds, treats both alike; the ratio quoted is the median of the pair-by-pair
@@ -30,7 +34,11 @@ from eventstore_core.sequenceditem import SequencedItem
 from sqlalchemy import BigInteger, Connection, String, Uuid, insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from eventstore_sqlalchemy import SQLAlchemyActiveRecordStrategy, SQLAlchemySettings
+from eventstore_sqlalchemy import (
+    SQLAlchemyActiveRecordStrategy,
+    SQLAlchemySettings,
+    global_position_counters,
+)
 from eventstore_sqlalchemy import strategy as strategy_module
 from eventstore_sqlalchemy.records import DataText
 
@@ -57,10 +65,24 @@ class MeasureRecord(MeasureBase):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
-def make_strategy(uri: str, strategy_class: Any = SQLAlchemyActiveRecordStrategy) -> Any:
+class MeasureGlobalRecord(MeasureBase):
+    """Like IntegerSequencedItemRecord, with its global position, in a table of its own."""
+
+    __tablename__ = TABLE + "_global"
+    sequence_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    topic: Mapped[str] = mapped_column(String(255))
+    data: Mapped[str] = mapped_column(DataText)
+    global_position: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+def make_strategy(
+    uri: str, strategy_class: Any = SQLAlchemyActiveRecordStrategy, record: Any = MeasureRecord
+) -> Any:
     return strategy_class(
         sequenced_item_class=SequencedItem,
-        active_record_class=MeasureRecord,
+        active_record_class=record,
         settings=SQLAlchemySettings(uri),
     )
 
@@ -78,7 +100,14 @@ class CoreInsertStrategy(SQLAlchemyActiveRecordStrategy[Any]):
 
 def drop(strategy: Any) -> None:
     strategy.datastore.drop_tables()
+    if strategy.global_position is not None and strategy.datastore.engine.dialect.name != "sqlite":
+        # and its counter row
+        with strategy.datastore.engine.begin() as conn:
+            conn.execute(global_position_counters.delete().where(
+                global_position_counters.c.table_name == strategy.table.name))
     strategy.close()
+
+
 BATCH = 100
 SEQUENCES = 100
 
@@ -101,6 +130,14 @@ class Appender:
         self.next = dict.fromkeys(self.sequences, 0)
         self.data = [payload(rng) for _ in range(BATCH)]
         self.turn = 0
+
+    def one(self) -> SequencedItem:
+        """The next position of the next sequence."""
+        sequence_id = self.sequences[self.turn % SEQUENCES]
+        self.turn += 1
+        position = self.next[sequence_id]
+        self.next[sequence_id] = position + 1
+        return SequencedItem(sequence_id, position, TOPIC, self.data[position % BATCH])
 
     def batch(self) -> list[SequencedItem]:
         sequence_id = self.sequences[self.turn % SEQUENCES]
@@ -215,6 +252,34 @@ def ours_append(strategy: Any, appender: Appender, calls: int) -> Callable[[], i
     return run
 
 
+def ours_append_one(strategy: Any, appender: Appender, times: int) -> Callable[[], int]:
+    def run() -> int:
+        for _ in range(times):
+            strategy.append(appender.one())
+        return times
+
+    return run
+
+
+def measure_global_position(uri: str, rounds: int, one_calls: int, uri_b: str = "") -> None:
+    """Append with a global position (A) and without (B), the rest of the code the same.
+
+    ``uri_b``: another database for B (SQLite: another file, so that neither pays for the
+    other's WAL checkpoints).
+    """
+    with_global = make_strategy(uri, record=MeasureGlobalRecord)
+    without = make_strategy(uri_b or uri)
+    with_appender, without_appender = Appender(), Appender()
+    alternate("append 100/call: with global position (A) vs without (B)",
+              ours_append(with_global, with_appender, 30),
+              ours_append(without, without_appender, 30), rounds)
+    alternate("append 1/call: with global position (A) vs without (B)",
+              ours_append_one(with_global, with_appender, one_calls),
+              ours_append_one(without, without_appender, one_calls), rounds, "calls/s")
+    drop(with_global)
+    drop(without)
+
+
 def reads(read: Callable[[], Any], times: int) -> Callable[[], int]:
     def run() -> int:
         count = 0
@@ -243,9 +308,15 @@ def fill_long_sequence(strategy: Any) -> UUID:
     return sequence_id
 
 
-def measure_sqlite(rounds: int) -> None:
+def measure_sqlite(rounds: int, only: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
+        if only == "global_position":
+            print("SQLite file (WAL, synchronous=FULL)")
+            measure_global_position(
+                f"sqlite:///{path}", rounds, 300, f"sqlite:///{path.with_suffix('.b.sqlite3')}"
+            )
+            return
         strategy = make_strategy(f"sqlite:///{path}")
         print("SQLite file (WAL, synchronous=FULL)")
         appender = Appender()
@@ -267,7 +338,11 @@ def measure_sqlite(rounds: int) -> None:
         drop(strategy)
 
 
-def measure_postgres(rounds: int) -> None:
+def measure_postgres(rounds: int, only: str | None = None) -> None:
+    if only == "global_position":
+        print("PostgreSQL (psycopg 3)")
+        measure_global_position(POSTGRES_URI, rounds, 500)
+        return
     strategy = make_strategy(POSTGRES_URI)
     print("PostgreSQL (psycopg 3)")
     appender = Appender()
@@ -302,11 +377,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "all"], default="all")
+    parser.add_argument("--only", choices=["global_position"], default=None)
     args = parser.parse_args()
     if args.db in ("sqlite", "all"):
-        measure_sqlite(args.rounds)
+        measure_sqlite(args.rounds, args.only)
     if args.db in ("postgresql", "all"):
-        measure_postgres(args.rounds)
+        measure_postgres(args.rounds, args.only)
+    if args.only is None:
+        if args.db in ("sqlite", "all"):
+            measure_sqlite(args.rounds, "global_position")
+        if args.db in ("postgresql", "all"):
+            measure_postgres(args.rounds, "global_position")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,22 @@ IntegerSequencedItemRecord, StoredEventRecord`` (the record classes live in ``re
 strategy in ``strategy``).
 """
 
-from .records import Base, IntegerSequencedItemRecord, StoredEventRecord
+from .records import (
+    Base,
+    IntegerSequencedItemRecord,
+    SnapshotRecord,
+    StoredEventRecord,
+    StoredSnapshotRecord,
+    TimestampSequencedItemRecord,
+)
 from .strategy import SQLAlchemyActiveRecordStrategy
 
 __all__ = [
     "Base",
     "IntegerSequencedItemRecord",
     "SQLAlchemyActiveRecordStrategy",
+    "SnapshotRecord",
     "StoredEventRecord",
+    "StoredSnapshotRecord",
+    "TimestampSequencedItemRecord",
 ]

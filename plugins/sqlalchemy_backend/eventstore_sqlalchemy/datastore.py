@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from . import sqlite
 from .engine import create_engine_for, parse_url
 from .errors import is_disconnect, is_transient, translate_error
-from .records import IntegerSequencedItemRecord
+from .records import GLOBAL_POSITION, IntegerSequencedItemRecord, global_position_counters
 from .retry import retry_transient
 
 #: The embedded default: a SQLite file in the working directory.
@@ -95,12 +95,25 @@ class SQLAlchemyDatastore:
         self._session = scoped_session(sessionmaker(bind=self._engine))
 
     def setup_tables(self) -> None:
-        """Create the tables that do not exist yet (safe when several processes race)."""
-        self._run_ddl("create", lambda table, conn: table.create(conn, checkfirst=True))
+        """Create the tables that do not exist yet (safe when several processes race).
+
+        Tables with a global order come with ``global_position_counters``, the table their
+        writers take global positions from (not on SQLite, which needs none).
+        """
+        tables = [as_table(t) for t in self.tables]
+        if self.engine.dialect.name != "sqlite" and any(GLOBAL_POSITION in t.c for t in tables):
+            tables.insert(0, global_position_counters)
+        self._run_ddl("create", tables, lambda table, conn: table.create(conn, checkfirst=True))
 
     def drop_tables(self) -> None:
-        """Drop the tables (those that exist)."""
-        self._run_ddl("drop", lambda table, conn: table.drop(conn, checkfirst=True))
+        """Drop the tables (those that exist).
+
+        ``global_position_counters`` is kept, shared by every table with a global order: a
+        table created again continues its global positions where they were, so that a
+        subscriber's saved position still means what it meant.
+        """
+        tables = [as_table(t) for t in self.tables]
+        self._run_ddl("drop", tables, lambda table, conn: table.drop(conn, checkfirst=True))
 
     def drop_connection(self) -> None:
         """Close the sessions and every pooled connection."""
@@ -111,13 +124,12 @@ class SQLAlchemyDatastore:
             self._engine.dispose()
             self._engine = None
 
-    def _run_ddl(self, verb: str, action: Any) -> None:
-        tables = [as_table(t) for t in self.tables]
+    def _run_ddl(self, verb: str, tables: list[Table], action: Any) -> None:
         what = f"{verb} tables {', '.join(t.name for t in tables)}"
         failures = 0
 
         def attempt() -> None:
-            with self.engine.connect() as conn:
+            with sqlite.guarded(self.engine.dialect.name), self.engine.connect() as conn:
                 conn = conn.execution_options(**sqlite.WRITE_OPTIONS)
                 with conn.begin():
                     for table in tables:

@@ -12,6 +12,7 @@ from typing import Any
 
 from eventstore_core.exceptions import (
     ConcurrencyError,
+    DataIntegrityError,
     DatastoreError,
     EventStoreError,
     InvalidEventError,
@@ -77,6 +78,20 @@ def is_missing_table(error: BaseException) -> bool:
     return "no such table" in str(orig)
 
 
+def is_missing_global_position(error: BaseException) -> bool:
+    """Whether a statement failed because the table has no ``global_position`` column."""
+    orig = driver_error(error)
+    text = str(orig)
+    if "global_position" not in text:
+        return False
+    return (
+        getattr(orig, "sqlstate", None) == "42703"  # undefined_column
+        or _mysql_errno(orig) == 1054  # ER_BAD_FIELD_ERROR
+        or "has no column named" in text
+        or "no such column" in text
+    )
+
+
 def is_disconnect(error: BaseException) -> bool:
     """Whether the database cannot be reached (or the connection was lost)."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
@@ -122,6 +137,12 @@ def translate_write_error(
     if isinstance(error, EventStoreError):
         return error
     where = describe_positions(items)
+    if is_duplicate_key(error) and "global_position" in _driver_message(error):
+        return DataIntegrityError(
+            f"{where}: the global positions given to this append are taken already: the "
+            f"table's row in global_position_counters is behind the table (was it changed?); "
+            f"nothing of this append was written [{_driver_message(error)}]"
+        )
     if is_duplicate_key(error):
         return ConcurrencyError(
             f"{where}: already taken (another writer got there first); nothing of this "
@@ -148,6 +169,12 @@ def translate_error(error: BaseException, what: str, url: URL | str | None) -> E
         message += " (still deadlocked after retrying)"
     elif is_missing_table(error):
         message += " (create the table with SQLAlchemyDatastore.setup_tables())"
+    elif is_missing_global_position(error):
+        message += (
+            " (the table was made by an earlier version, without the global_position column"
+            " of the global order: create it again with SQLAlchemyDatastore.setup_tables(),"
+            " or add the column, BIGINT NOT NULL with a unique index)"
+        )
     elif is_disconnect(error):
         message += " (is the database server running and reachable?)"
     return DatastoreError(f"{what} failed on {safe_url(url)}: {message}")

@@ -15,6 +15,7 @@ from eventstore_core.exceptions import InvalidEventError
 from sqlalchemy import Column, Integer
 
 from .errors import describe_positions
+from .timestamps import MAX_SECONDS, MIN_SECONDS, MicrosecondTimestamp
 
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -26,6 +27,7 @@ class ColumnLimits:
         position, topic, data = columns[1], columns[2], columns[3]
         self.names = (position.name, topic.name, data.name)
         self.int_positions = isinstance(position.type, Integer)
+        self.timestamp_positions = isinstance(position.type, MicrosecondTimestamp)
         self.topic_length: int | None = getattr(topic.type, "length", None)
         self.data_type: type | None
         try:
@@ -36,15 +38,14 @@ class ColumnLimits:
     def check(self, items: Sequence[Any]) -> None:
         """``InvalidEventError`` naming the first item that a column cannot hold."""
         low, high = INT64
-        int_positions, topic_length, data_type = (
-            self.int_positions,
-            self.topic_length,
-            self.data_type,
-        )
+        if self.timestamp_positions:
+            low, high = MIN_SECONDS, MAX_SECONDS  # type: ignore[assignment]
+        ranged = self.int_positions or self.timestamp_positions
+        topic_length, data_type = self.topic_length, self.data_type
         for item in items:
             position, topic, data = item[1], item[2], item[3]
             if (
-                (int_positions and not low <= position <= high)
+                (ranged and not low <= position <= high)
                 or (topic_length is not None and len(topic) > topic_length)
                 or (data_type is not None and not isinstance(data, data_type))
                 or (data_type is str and "\x00" in data)
@@ -56,6 +57,11 @@ class ColumnLimits:
         position, topic, data = item[1], item[2], item[3]
         if self.int_positions and not INT64[0] <= position <= INT64[1]:
             return f"the position does not fit in the 64-bit column {position_name}"
+        if self.timestamp_positions and not MIN_SECONDS <= position <= MAX_SECONDS:
+            return (
+                f"the timestamp does not fit in column {position_name} (64-bit microseconds: "
+                f"{MIN_SECONDS} to {MAX_SECONDS} seconds)"
+            )
         if self.topic_length is not None and len(topic) > self.topic_length:
             return (
                 f"the topic is {len(topic)} characters long, column {topic_name} holds at "

@@ -11,20 +11,29 @@ from eventstore_core.exceptions import ConfigurationError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
 
 from .datastore import DEFAULT_URI, SQLAlchemySettings
-from .records import IntegerSequencedItemRecord, StoredEventRecord
+from .records import (
+    IntegerSequencedItemRecord,
+    SnapshotRecord,
+    StoredEventRecord,
+    TimestampSequencedItemRecord,
+)
 from .strategy import SQLAlchemyActiveRecordStrategy
 
 #: ``record=`` choices: the sequenced item class and the record class (table) for each.
+#: ``timestamp`` positions items by ``Decimal`` timestamps (map events with
+#: ``position_attr_name="timestamp"``); ``snapshot`` is the table of a snapshot store.
 RECORDS: dict[str, tuple[type, type]] = {
     "integer": (SequencedItem, IntegerSequencedItemRecord),
     "stored_event": (StoredEvent, StoredEventRecord),
+    "timestamp": (SequencedItem, TimestampSequencedItemRecord),
+    "snapshot": (SequencedItem, SnapshotRecord),
 }
 
 OPTIONS = (
     Option("uri", "SQLAlchemy database URL", default=DEFAULT_URI),
     Option(
         "record",
-        "which table and item type: " + " or ".join(RECORDS),
+        "which table and item type: " + ", ".join(RECORDS),
         default="integer",
     ),
     Option(

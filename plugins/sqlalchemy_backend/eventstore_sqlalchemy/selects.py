@@ -1,6 +1,7 @@
 """The strategy's select statements, built once and reused (SQLAlchemy Core).
 
-The table's primary key (sequence, position) serves each of them as one index range scan.
+The table's primary key (sequence, position) serves each of them as one index range scan;
+``read_all`` is a range scan of the unique index on the global position.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ BOUNDS = ("gt", "gte", "lt", "lte")
 class Selects:
     """Selects of items by sequence and position, for one table."""
 
-    def __init__(self, columns: Sequence[Column[Any]]) -> None:
+    def __init__(
+        self, columns: Sequence[Column[Any]], global_position: Column[Any] | None = None
+    ) -> None:
         self.columns = list(columns)
         sequence_id, position = self.columns[0], self.columns[1]
         self._by_sequence: dict[tuple[frozenset[str], bool], Select[Any]] = {}
@@ -36,6 +39,15 @@ class Selects:
             .order_by(sequence_id, position)
             .limit(bindparam("limit"))
         )
+        #: The global order: global position and item, from one range of its unique index.
+        self.read_all: Select[Any] | None = None
+        if global_position is not None:
+            self.read_all = (
+                select(global_position, *self.columns)
+                .where(global_position > bindparam("after"))
+                .order_by(global_position)
+                .limit(bindparam("limit"))
+            )
 
     def by_sequence(self, params: frozenset[str], is_ascending: bool) -> Select[Any]:
         """Columns after the sequence id, of one sequence, within the bounds in ``params``.

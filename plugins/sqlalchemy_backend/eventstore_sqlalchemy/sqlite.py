@@ -16,11 +16,20 @@ Durability is not traded for speed unless asked for: ``synchronous=FULL`` by def
 An in-memory database (``sqlite:///:memory:``) lives inside one connection, so it is served
 by a ``StaticPool`` (every thread sees the same database) that lends the connection to one
 thread at a time, from check-out to check-in.
+
+``fork()`` while another thread is inside SQLite copies SQLite's global mutexes locked into the
+child, whose first SQLite call then waits for ever (seen with multiprocessing writers forked
+while a subscriber thread reads). ``FORK_GUARD`` prevents that: every SQLite transaction of
+this backend runs in a ``FORK_GUARD.section()``, and a fork waits until none is running (and
+holds new ones back until it is done).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +113,62 @@ def configure_engine(engine: Engine, options: SQLiteOptions | None = None) -> No
         mode = connection.get_execution_options().get(BEGIN_OPTION)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
+
+
+class ForkGuard:
+    """Keeps ``fork()`` out of the SQLite calls that other threads of the process make.
+
+    Sections (SQLite transactions of this backend) run concurrently; a fork waits until no
+    other thread is in one (at most ``max_wait`` seconds), and new sections wait for the fork.
+    """
+
+    def __init__(self, max_wait: float = 120.0) -> None:
+        self.max_wait = max_wait
+        self._local = threading.local()
+        self._condition = threading.Condition(threading.Lock())
+        self._active = 0
+        os.register_at_fork(
+            before=self._before_fork,
+            after_in_parent=self._after_fork_in_parent,
+            after_in_child=self._after_fork_in_child,
+        )
+
+    @contextlib.contextmanager
+    def section(self) -> Iterator[None]:
+        local = self._local
+        with self._condition:
+            self._active += 1
+        local.depth = getattr(local, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            local.depth -= 1
+            with self._condition:
+                self._active -= 1
+                if self._active == 0:
+                    self._condition.notify_all()
+
+    def _before_fork(self) -> None:
+        own = getattr(self._local, "depth", 0)  # the forking thread's own sections
+        self._condition.acquire()
+        self._condition.wait_for(lambda: self._active <= own, timeout=self.max_wait)
+
+    def _after_fork_in_parent(self) -> None:
+        self._condition.release()
+
+    def _after_fork_in_child(self) -> None:
+        # Only the forking thread exists here: its own sections are the only ones left.
+        self._condition = threading.Condition(threading.Lock())
+        self._active = getattr(self._local, "depth", 0)
+
+
+#: The one guard of the process (see the module docstring).
+FORK_GUARD = ForkGuard()
+
+
+def guarded(dialect_name: str) -> contextlib.AbstractContextManager[None]:
+    """``FORK_GUARD.section()`` for SQLite, nothing for other databases."""
+    return FORK_GUARD.section() if dialect_name == "sqlite" else contextlib.nullcontext()
 
 
 class SerializedStaticPool(StaticPool):

@@ -7,29 +7,41 @@ The hot paths, short and measured:
   for lists, one ``COPY`` (``postgres``). A taken position fails the whole list, atomically.
 * read: one SQLAlchemy Core ``select`` (``selects``), whose rows become namedtuples directly.
   No ORM objects are made on either path.
+
+Tables with a ``global_position`` column (the library's event tables) have a global order:
+each write first takes its items' global positions from the table's counter row, which keeps
+positions in commit order (``globalorder``), and ``read_all`` pages through them with one
+indexed range query. Tables whose position column is a ``MicrosecondTimestamp`` hold
+``Decimal`` timestamp positions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
-from eventstore_core.activerecordstrategy import AbstractActiveRecordStrategy
+from eventstore_core.activerecordstrategy import (
+    DEFAULT_PAGE_SIZE,
+    AbstractActiveRecordStrategy,
+    OrderedItem,
+)
 from eventstore_core.capabilities import Capabilities
 from eventstore_core.exceptions import DataIntegrityError, InvalidEventError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
-from sqlalchemy import Column, Connection, Select
+from sqlalchemy import Column, Connection, Engine, Select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, scoped_session
 
-from . import postgres, sqlite, transactions
+from . import postgres, sqlite, timestamps, transactions
 from .datastore import SQLAlchemyDatastore, SQLAlchemySettings, as_table
 from .errors import translate_error, translate_write_error
+from .globalorder import PostgresListener, Reservation
 from .inserts import CompiledInsert
 from .limits import ColumnLimits
-from .records import IntegerSequencedItemRecord, StoredEventRecord
+from .records import GLOBAL_POSITION, IntegerSequencedItemRecord, StoredEventRecord
 from .retry import RETRY_TIMEOUT
 from .selects import BOUNDS, Selects
 
@@ -49,9 +61,19 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     its own datastore from ``settings`` (or ``uri``, or ``EVENTSTORE_URI``, or the SQLite
     default), creates its table if it does not exist, and ``close()`` releases its
     connections. ``retry_timeout`` bounds how long a busy or deadlocked write is retried.
+
+    ``capabilities.global_order`` is true where the table has a ``global_position`` column
+    (``read_all``, ``CatchUpSubscription``); on PostgreSQL ``wait_for_items`` is woken by
+    ``LISTEN``/``NOTIFY``, elsewhere it polls.
     """
 
-    capabilities = Capabilities(transactions_across_sequences=True, shared_between_processes=True)
+    capabilities = Capabilities(
+        transactions_across_sequences=True,
+        shared_between_processes=True,
+        global_order=True,
+        timestamp_positions=True,
+        snapshots=True,
+    )
 
     def __init__(
         self,
@@ -70,6 +92,11 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         )
         self.table = as_table(active_record_class)
         self.columns = columns_for(self.table, sequenced_item_class)
+        #: The global position column, or None if the table has no global order.
+        self.global_position: Column[Any] | None = self.table.c.get(GLOBAL_POSITION)
+        self._timestamps = isinstance(self.columns[1].type, timestamps.MicrosecondTimestamp)
+        if self._timestamps and not hasattr(active_record_class, "position_type"):
+            self.position_type = Decimal  # a user's own record class with timestamp positions
         self.datastore: SQLAlchemyDatastore | None = None
         if session is None:
             self.datastore = SQLAlchemyDatastore(
@@ -79,10 +106,15 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             session = self.datastore.session
         self.session = session
         self.retry_timeout = retry_timeout
-        self.selects = Selects(self.columns)
+        self.selects = Selects(self.columns, self.global_position)
         self.limits = ColumnLimits(self.columns)
         self._inserts: dict[str, CompiledInsert] = {}
         self._copy: postgres.CopyStatement | None = None
+        self._numbered: postgres.NumberedInsert | None = None
+        self._reservation = Reservation(self.table) if self.global_position is not None else None
+        self._listener: PostgresListener | None = None
+        if self.global_position is None:
+            self.capabilities = replace(self.capabilities, global_order=False)  # type: ignore[misc]
         if self._is_memory_database():
             self.capabilities = replace(  # type: ignore[misc]
                 self.capabilities, shared_between_processes=False
@@ -98,10 +130,31 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
 
     def _insert(self, conn: Connection, items: list[T]) -> None:
         if len(items) >= COPY_THRESHOLD and postgres.can_copy(conn):
-            postgres.copy_items(conn, self._copy_statement(conn), items)
-        else:
-            statement = self._compiled_insert(conn)
+            first = self._reserve(conn, len(items)) if self._reservation is not None else 0
+            postgres.copy_items(conn, self._copy_statement(conn), items, first)
+            return
+        statement = self._compiled_insert(conn)
+        if self._reservation is None or statement.numbers_rows:  # no counter to take from
             conn.exec_driver_sql(statement.sql, statement.parameters(items))
+        elif len(items) > 1 or not self._insert_numbered_one(conn, items[0]):
+            first = self._reserve(conn, len(items))
+            conn.exec_driver_sql(statement.sql, statement.parameters(items, first))
+
+    def _insert_numbered_one(self, conn: Connection, item: T) -> bool:
+        """PostgreSQL: take the global position and insert the item in one statement.
+
+        False where that does not apply (other databases, no global order), or when the
+        table has no counter row yet (its first write: ``_reserve`` adds it).
+        """
+        if conn.dialect.name != "postgresql":
+            return False
+        numbered = self._numbered_insert(conn)
+        return bool(conn.exec_driver_sql(numbered.sql, numbered.parameters(item)).rowcount)
+
+    def _reserve(self, conn: Connection, count: int) -> int:
+        """Take ``count`` global positions, held until ``conn``'s transaction ends."""
+        assert self._reservation is not None
+        return self._reservation.take(conn, count)
 
     # -- reading ------------------------------------------------------------------------
     def get_items(
@@ -121,7 +174,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         params: dict[str, Any] = {"sequence_id": sequence_id}
         for name, value in zip(BOUNDS, (gt, gte, lt, lte), strict=True):
             if value is not None:
-                params[name] = value
+                params[name] = timestamps.bound(name, value) if self._timestamps else value
         if limit is not None:
             params["limit"] = limit
         statement = self.selects.by_sequence(frozenset(params), bool(is_ascending))
@@ -169,8 +222,58 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 f"a stored row of table {self.table.name} cannot be read: {error}"
             ) from error
 
+    # -- the global order ---------------------------------------------------------------
+    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+        """Items with a global position above ``after``, in that order, at most ``limit``.
+
+        One range scan of the unique global position index. Positions are in commit order
+        (``globalorder``): resuming after the last position read never misses an item.
+        """
+        statement = self.selects.read_all
+        if statement is None:
+            raise NotImplementedError(
+                f"table {self.table.name} has no {GLOBAL_POSITION} column, so no global order "
+                f"(capabilities.global_order is False)"
+            )
+        self.check_limit(limit)
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise ValueError(f"after must be an int global position, got {after!r}")
+        if limit == 0:
+            return []
+        params = {"after": after, "limit": limit}
+        try:
+            rows = self._run(lambda conn: self._fetch(conn, statement, params))
+        except Exception as error:
+            raise translate_error(
+                error, f"read_all of table {self.table.name}", self._url()
+            ) from error
+        new, cls = tuple.__new__, self.sequenced_item_class
+        return [new(OrderedItem, (row[0], new(cls, row[1:]))) for row in rows]
+
+    def wait_for_items(self, after: int, timeout: float) -> None:
+        """Return when items may have been stored above ``after``, or after ``timeout``.
+
+        On PostgreSQL (psycopg 3) a connection of its own ``LISTEN``s to the table's channel,
+        which writers notify at commit; elsewhere this sleeps a little (polling).
+        """
+        listener = self._listener
+        if listener is None:
+            engine = self._engine()
+            if engine is not None and engine.dialect.name == "postgresql" and (
+                engine.dialect.driver == "psycopg" and self._reservation is not None
+            ):
+                listener = self._listener = PostgresListener(engine, self._reservation.channel)
+        if listener is None:
+            super().wait_for_items(after, timeout)
+        else:
+            listener.wait(timeout)
+
     def close(self) -> None:
-        """Release the connections of a strategy that made its own datastore."""
+        """Release the connections of a strategy that made its own datastore (and any
+        connection that listens for notifications)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         if self.datastore is not None:
             self.datastore.drop_connection()
 
@@ -193,12 +296,25 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         name = conn.dialect.name
         statement = self._inserts.get(name)
         if statement is None:
-            statement = self._inserts[name] = CompiledInsert(self.table, self.columns, conn.dialect)
+            statement = self._inserts[name] = CompiledInsert(
+                self.table, self.columns, conn.dialect, self.global_position
+            )
         return statement
+
+    def _numbered_insert(self, conn: Connection) -> postgres.NumberedInsert:
+        if self._numbered is None:
+            assert self.global_position is not None and self._reservation is not None
+            self._numbered = postgres.NumberedInsert(
+                self.table, self.columns, self.global_position, self._reservation.name,
+                self._reservation.channel, conn.dialect,
+            )
+        return self._numbered
 
     def _copy_statement(self, conn: Connection) -> postgres.CopyStatement:
         if self._copy is None:
-            self._copy = postgres.CopyStatement.for_table(conn, self.table, self.columns)
+            self._copy = postgres.CopyStatement.for_table(
+                conn, self.table, self.columns, self.global_position
+            )
         return self._copy
 
     def _check_sequence_id(self, sequence_id: Any) -> None:
@@ -210,9 +326,14 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
 
     def _url(self) -> URL | None:
         """The database URL, for messages (None if the session has no bind yet)."""
+        engine = self._engine()
+        return None if engine is None else engine.url
+
+    def _engine(self) -> Engine | None:
+        """The engine the session uses for the table (None if it has no bind yet)."""
         try:
-            return self.current_session().get_bind(clause=self.table).engine.url
-        except Exception:  # only for messages: never mask the error being reported
+            return self.current_session().get_bind(clause=self.table).engine
+        except Exception:  # only for messages and notifications: never mask another error
             return None
 
     def _is_memory_database(self) -> bool:

@@ -48,7 +48,7 @@ def run(
 
 
 def _on_engine(engine: Engine, work: Work[R], write: bool) -> R:
-    with engine.connect() as conn:
+    with sqlite.guarded(engine.dialect.name), engine.connect() as conn:
         if write:
             conn = conn.execution_options(**sqlite.WRITE_OPTIONS)
         with conn.begin():
@@ -57,26 +57,32 @@ def _on_engine(engine: Engine, work: Work[R], write: bool) -> R:
 
 def _in_session(session: Session, table: Table, work: Work[R], write: bool) -> R:
     options = sqlite.WRITE_OPTIONS if write else None
-    try:
-        result = work(session.connection(_bind_arguments(table), execution_options=options))
-        session.commit()
-        return result
-    except BaseException:
-        with contextlib.suppress(sa_exc.SQLAlchemyError):
-            session.rollback()
-        raise
+    with sqlite.guarded(_dialect_name(session, table)):
+        try:
+            result = work(session.connection(_bind_arguments(table), execution_options=options))
+            session.commit()
+            return result
+        except BaseException:
+            with contextlib.suppress(sa_exc.SQLAlchemyError):
+                session.rollback()
+            raise
 
 
 def _in_callers_transaction(
     session: Session, transaction: SessionTransaction, table: Table, work: Work[R], write: bool
 ) -> R:
-    if not write:
-        return work(session.connection(_bind_arguments(table)))
-    with session.begin_nested():
-        result = work(session.connection(_bind_arguments(table)))
-    if transaction.origin is SessionTransactionOrigin.AUTOBEGIN:
-        session.commit()
-    return result
+    with sqlite.guarded(_dialect_name(session, table)):
+        if not write:
+            return work(session.connection(_bind_arguments(table)))
+        with session.begin_nested():
+            result = work(session.connection(_bind_arguments(table)))
+        if transaction.origin is SessionTransactionOrigin.AUTOBEGIN:
+            session.commit()
+        return result
+
+
+def _dialect_name(session: Session, table: Table) -> str:
+    return session.get_bind(clause=table).dialect.name
 
 
 def _bind_arguments(table: Table) -> dict[str, Any]:

@@ -84,10 +84,12 @@ def test_corrupt_stored_row_is_data_integrity_error(tmp_path: Path) -> None:
     assert strategy.datastore is not None
     with strategy.datastore.engine.begin() as conn:
         conn.exec_driver_sql(
-            "INSERT INTO integer_sequenced_items VALUES ('not-a-uuid', 0, 't', '{}')"
+            "INSERT INTO integer_sequenced_items VALUES ('not-a-uuid', 0, 't', '{}', 1)"
         )
     with pytest.raises(DataIntegrityError, match="integer_sequenced_items"):
         list(strategy.all_items())
+    with pytest.raises(DataIntegrityError, match="integer_sequenced_items"):
+        strategy.read_all()
     strategy.close()
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.metadata
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventstore_core.config import Option
-from eventstore_core.events import DomainEvent
+from eventstore_core.events import DomainEvent, TimestampedEvent
 from eventstore_core.eventstore import EventStore
 from eventstore_core.exceptions import ConfigurationError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
@@ -71,3 +72,24 @@ def test_from_config_assembles_a_store_on_the_backend(tmp_path: Path) -> None:
         event = DomainEvent(originator_id=originator_id, originator_version=0, foo="bar")
         store.append(event)
         assert store.get_domain_events(originator_id) == [event]
+
+
+def test_record_choices_for_timestamps_and_snapshots(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'records.db'}"
+    timestamps = plugin.create_strategy(uri=uri, record="timestamp")
+    assert timestamps.table.name == "timestamp_sequenced_items"
+    assert timestamps.position_type is Decimal
+    assert timestamps.capabilities.global_order and timestamps.capabilities.timestamp_positions
+    timestamps.close()
+    snapshots = plugin.create_strategy(uri=uri, record="snapshot")
+    assert snapshots.table.name == "snapshots"
+    assert not snapshots.capabilities.global_order  # snapshots are not followed
+    snapshots.close()
+
+    with EventStore.from_config(
+        "sqlalchemy", uri=uri, record="timestamp", position_attr_name="timestamp"
+    ) as store:
+        originator_id = uuid4()
+        events = [TimestampedEvent(originator_id=originator_id, n=n) for n in range(3)]
+        store.append(events)
+        assert store.get_domain_events(originator_id, gt=events[0].timestamp) == events[1:]

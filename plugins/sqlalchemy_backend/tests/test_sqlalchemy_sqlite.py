@@ -68,7 +68,10 @@ def test_writes_begin_immediate_and_reads_do_not(tmp_path: Path) -> None:
                                                                else statement.split()[0]),
     )
     sequence_id = uuid4()
-    strategy.append(SequencedItem(sequence_id, 0, TOPIC, "{}"))
+    strategy.append(SequencedItem(sequence_id, 0, TOPIC, "{}"))  # also adds the counter row
+    statements.clear()
+    strategy.append(SequencedItem(sequence_id, 1, TOPIC, "{}"))
+    # (the global positions are taken on the driver's own cursor, which events do not see)
     assert statements == ["IMMEDIATE", "INSERT"]
     statements.clear()
     strategy.get_items(sequence_id)
@@ -207,5 +210,35 @@ def test_sqlite_text_of_rows_is_left_readable(tmp_path: Path) -> None:
     assert strategy.datastore is not None
     with strategy.datastore.engine.connect() as conn:
         row = conn.execute(text("SELECT * FROM integer_sequenced_items")).one()
-    assert tuple(row) == (sequence_id.hex, 7, TOPIC, '{"a":1}')
+    assert tuple(row) == (sequence_id.hex, 7, TOPIC, '{"a":1}', 1)  # 1: global position
     strategy.close()
+
+
+def test_fork_waits_until_other_threads_are_out_of_sqlite() -> None:
+    """A child forked while another thread is inside SQLite would inherit SQLite's mutexes
+    locked, and hang at its first SQLite call: forks wait for the backend's SQLite calls."""
+    import os
+    import time
+
+    from eventstore_sqlalchemy.sqlite import FORK_GUARD
+
+    inside = threading.Event()
+
+    def in_sqlite() -> None:
+        with FORK_GUARD.section():
+            inside.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=in_sqlite)
+    thread.start()
+    inside.wait()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    waited = time.monotonic() - started
+    os.waitpid(pid, 0)
+    thread.join()
+    assert waited > 0.3
+    with FORK_GUARD.section():  # usable after the fork
+        pass
