@@ -1,6 +1,8 @@
 """The code in the docs runs, and every hook is documented."""
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,12 @@ def python_blocks(path: Path) -> list[str]:
     return BLOCK.findall(path.read_text())
 
 
-@pytest.mark.parametrize("name", ["guide.md", "plugins.md"])
+@pytest.mark.parametrize("name", ["guide.md", "plugins.md", "timestamps_snapshots_feed.md"])
 def test_code_in_docs_runs(name: str) -> None:
-    namespace: dict[str, object] = {"__name__": f"docs_{name.replace('.', '_')}"}
+    # a real module, so that topics of classes the docs define can be resolved
+    module = types.ModuleType(f"docs_{name.replace('.', '_')}")
+    sys.modules[module.__name__] = module
+    namespace = module.__dict__
     blocks = python_blocks(DOCS / name)
     assert blocks
     for number, block in enumerate(blocks, 1):
