@@ -98,7 +98,7 @@ def test_positions_outside_bigint_are_refused(
 
 def test_bytes_data_is_refused(strategy: CassandraActiveRecordStrategy[SequencedItem]) -> None:
     sequence_id = uuid4()
-    with pytest.raises(InvalidEventError, match="text"):
+    with pytest.raises(InvalidEventError, match="must be str"):
         strategy.append(SequencedItem(sequence_id, 0, TOPIC, b"{}"))  # type: ignore[arg-type]
     assert strategy.get_items(sequence_id) == []
 
