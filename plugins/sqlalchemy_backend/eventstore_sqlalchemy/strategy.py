@@ -7,6 +7,10 @@ The hot paths, short and measured:
   for lists, one ``COPY`` (``postgres``). A taken position fails the whole list, atomically.
 * read: one SQLAlchemy Core ``select`` (``selects``), whose rows become namedtuples directly.
   No ORM objects are made on either path.
+* where the strategy chooses the transaction (the session has none open) on SQLite or on
+  PostgreSQL through psycopg, both run on the pool's DB-API connection (``direct``): reads
+  as single statements outside any explicit transaction, SQLite writes in ``BEGIN
+  IMMEDIATE``, and PostgreSQL's append of one item as one autocommit statement.
 
 Tables with a ``global_position`` column (the library's event tables) have a global order:
 each write first takes its items' global positions from the table's counter row, which keeps
@@ -17,7 +21,7 @@ indexed range query. Tables whose position column is a ``MicrosecondTimestamp`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from functools import partial
@@ -31,18 +35,18 @@ from eventstore_core.activerecordstrategy import (
 from eventstore_core.capabilities import Capabilities
 from eventstore_core.exceptions import DataIntegrityError, InvalidEventError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
-from sqlalchemy import Column, Connection, Engine, Select
+from sqlalchemy import Column, Connection, Dialect, Engine, Select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, scoped_session
 
-from . import postgres, sqlite, timestamps, transactions
+from . import direct, postgres, sqlite, timestamps, transactions
 from .datastore import SQLAlchemyDatastore, SQLAlchemySettings, as_table
 from .errors import translate_error, translate_write_error
 from .globalorder import PostgresListener, Reservation
 from .inserts import CompiledInsert
 from .limits import ColumnLimits
 from .records import GLOBAL_POSITION, IntegerSequencedItemRecord, StoredEventRecord
-from .retry import RETRY_TIMEOUT
+from .retry import RETRY_TIMEOUT, retry_transient
 from .selects import BOUNDS, Selects
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
@@ -109,6 +113,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         self.selects = Selects(self.columns, self.global_position)
         self.limits = ColumnLimits(self.columns)
         self._inserts: dict[str, CompiledInsert] = {}
+        self._compiled_selects: dict[Select[Any], tuple[Any, direct.CompiledSelect]] = {}
         self._copy: postgres.CopyStatement | None = None
         self._numbered: postgres.NumberedInsert | None = None
         self._reservation = Reservation(self.table) if self.global_position is not None else None
@@ -124,16 +129,45 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     def _append(self, items: list[T]) -> None:
         self.limits.check(items)
         try:
-            self._run(lambda conn: self._insert(conn, items), write=True)
+            if not self._append_directly(items):
+                self._run(lambda conn: self._insert(conn, items), write=True)
         except Exception as error:
             raise translate_write_error(error, items, self._url()) from error
+
+    def _append_directly(self, items: list[T]) -> bool:
+        """Where the strategy chooses the transaction (``_direct_engine``), on a DB-API
+        connection: on SQLite, the insert in a ``BEGIN IMMEDIATE`` transaction; on PostgreSQL,
+        the append of one item as one statement in autocommit mode, its own transaction (one
+        round trip). False where neither applies, or the table has no counter row yet."""
+        engine = self._direct_engine()
+        if engine is None:
+            return False
+        if engine.dialect.name == "sqlite":
+            statement = self._compiled_insert(engine.dialect)
+            parameters = statement.parameters(items)
+            retry_transient(
+                lambda: direct.write_sqlite(engine, statement.sql, parameters), self.retry_timeout
+            )
+            return True
+        if len(items) > 1:
+            return False  # COPY, in a transaction (``_insert``)
+        if self._reservation is None:
+            compiled = self._compiled_insert(engine.dialect)
+            sql, parameters = compiled.sql, compiled.parameters(items)
+        else:
+            numbered = self._numbered_insert(engine.dialect)
+            sql, parameters = numbered.sql, numbered.parameters(items[0])
+        rowcount = retry_transient(
+            lambda: direct.execute(engine, sql, parameters), self.retry_timeout
+        )
+        return rowcount == 1
 
     def _insert(self, conn: Connection, items: list[T]) -> None:
         if len(items) >= COPY_THRESHOLD and postgres.can_copy(conn):
             first = self._reserve(conn, len(items)) if self._reservation is not None else 0
             postgres.copy_items(conn, self._copy_statement(conn), items, first)
             return
-        statement = self._compiled_insert(conn)
+        statement = self._compiled_insert(conn.dialect)
         if self._reservation is None or statement.numbers_rows:  # no counter to take from
             conn.exec_driver_sql(statement.sql, statement.parameters(items))
         elif len(items) > 1 or not self._insert_numbered_one(conn, items[0]):
@@ -148,7 +182,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         """
         if conn.dialect.name != "postgresql":
             return False
-        numbered = self._numbered_insert(conn)
+        numbered = self._numbered_insert(conn.dialect)
         return bool(conn.exec_driver_sql(numbered.sql, numbered.parameters(item)).rowcount)
 
     def _reserve(self, conn: Connection, count: int) -> int:
@@ -179,7 +213,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             params["limit"] = limit
         statement = self.selects.by_sequence(frozenset(params), bool(is_ascending))
         try:
-            rows = self._run(lambda conn: conn.execute(statement, params).fetchall())
+            rows = self._select(statement, params)
         except Exception as error:
             raise translate_error(error, f"read of sequence {sequence_id}", self._url()) from error
         new, cls = tuple.__new__, self.sequenced_item_class
@@ -215,12 +249,40 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         return page
 
     def _fetch(self, conn: Connection, statement: Select[Any], params: dict[str, Any]) -> Any:
+        return self._checked(lambda: conn.execute(statement, params).fetchall())
+
+    def _checked(self, read: Callable[[], R]) -> R:
         try:
-            return conn.execute(statement, params).fetchall()
+            return read()
         except (ValueError, TypeError) as error:  # a stored value the column type cannot read
             raise DataIntegrityError(
                 f"a stored row of table {self.table.name} cannot be read: {error}"
             ) from error
+
+    def _select(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        """The rows of one select: straight on a pooled DB-API connection where the strategy
+        chooses the transaction and the database allows it (``direct``), else in the
+        transaction ``transactions`` chooses."""
+        engine = self._direct_engine()
+        if engine is None:
+            return self._run(lambda conn: conn.execute(statement, params).fetchall())
+        compiled = self._compiled_selects.get(statement)
+        if compiled is None or compiled[0] is not engine.dialect:
+            compiled = self._compiled_selects[statement] = (
+                engine.dialect, direct.CompiledSelect(statement, engine.dialect)
+            )
+        return retry_transient(
+            lambda: direct.fetch(engine, compiled[1], params), self.retry_timeout
+        )
+
+    def _direct_engine(self) -> Engine | None:
+        """The engine to use through ``direct`` (its DB-API connections): where the session
+        has no transaction open and is bound to an engine ``direct`` serves; else None."""
+        session = self.current_session()
+        if session.get_transaction() is not None:
+            return None
+        bind = session.get_bind(clause=self.table)
+        return bind if isinstance(bind, Engine) and direct.runs_directly(bind) else None
 
     # -- the global order ---------------------------------------------------------------
     def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
@@ -242,7 +304,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             return []
         params = {"after": after, "limit": limit}
         try:
-            rows = self._run(lambda conn: self._fetch(conn, statement, params))
+            rows = self._checked(lambda: self._select(statement, params))
         except Exception as error:
             raise translate_error(
                 error, f"read_all of table {self.table.name}", self._url()
@@ -292,21 +354,20 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             retry_timeout=self.retry_timeout,
         )
 
-    def _compiled_insert(self, conn: Connection) -> CompiledInsert:
-        name = conn.dialect.name
-        statement = self._inserts.get(name)
+    def _compiled_insert(self, dialect: Dialect) -> CompiledInsert:
+        statement = self._inserts.get(dialect.name)
         if statement is None:
-            statement = self._inserts[name] = CompiledInsert(
-                self.table, self.columns, conn.dialect, self.global_position
+            statement = self._inserts[dialect.name] = CompiledInsert(
+                self.table, self.columns, dialect, self.global_position
             )
         return statement
 
-    def _numbered_insert(self, conn: Connection) -> postgres.NumberedInsert:
+    def _numbered_insert(self, dialect: Dialect) -> postgres.NumberedInsert:
         if self._numbered is None:
             assert self.global_position is not None and self._reservation is not None
             self._numbered = postgres.NumberedInsert(
                 self.table, self.columns, self.global_position, self._reservation.name,
-                self._reservation.channel, conn.dialect,
+                self._reservation.channel, dialect,
             )
         return self._numbered
 

@@ -7,7 +7,9 @@ request-scoped session):
   at once (rolled back on error, so the session stays usable), on a connection of the
   session's engine: the session itself would add nothing but cost. Writes on SQLite begin
   ``IMMEDIATE``. Busy or deadlocked transactions are run again until ``retry_timeout``.
-  Nothing (no snapshot, no lock) is held between calls.
+  Nothing (no snapshot, no lock) is held between calls. (On SQLite and on PostgreSQL with
+  psycopg, the strategy's reads and most of its writes take a shorter way in this case, on
+  the pool's DB-API connection, with the same transactions or none: see ``direct``.)
 * A transaction the caller began with ``session.begin()``: reads and writes happen inside it
   (a write under a SAVEPOINT, so a conflict undoes only that write); the caller's commit makes
   the items durable, together with the caller's other changes.

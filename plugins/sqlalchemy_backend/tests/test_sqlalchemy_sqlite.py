@@ -59,23 +59,26 @@ def test_writes_begin_immediate_and_reads_do_not(tmp_path: Path) -> None:
         uri=sqlite_uri(tmp_path)
     )
     assert strategy.datastore is not None
+    engine = strategy.datastore.engine
+    engine.dispose()  # the next connections are traced
     statements: list[str] = []
-    event.listen(
-        strategy.datastore.engine,
-        "before_cursor_execute",
-        lambda _c, _cur, statement, *_rest: statements.append(statement.split()[0:2][-1]
-                                                               if statement.startswith("BEGIN")
-                                                               else statement.split()[0]),
-    )
+
+    def trace(statement: str) -> None:
+        words = statement.split()
+        statements.append(" ".join(words[:2]) if words[0] == "BEGIN" else words[0])
+
+    event.listen(engine, "connect", lambda dbapi_connection, _record: (
+        dbapi_connection.set_trace_callback(trace)
+    ))
     sequence_id = uuid4()
-    strategy.append(SequencedItem(sequence_id, 0, TOPIC, "{}"))  # also adds the counter row
+    strategy.append(SequencedItem(sequence_id, 0, TOPIC, "{}"))
     statements.clear()
     strategy.append(SequencedItem(sequence_id, 1, TOPIC, "{}"))
-    # (the global positions are taken on the driver's own cursor, which events do not see)
-    assert statements == ["IMMEDIATE", "INSERT"]
+    assert statements == ["BEGIN IMMEDIATE", "INSERT", "COMMIT"]
     statements.clear()
-    strategy.get_items(sequence_id)
-    assert statements == ["BEGIN", "SELECT"]
+    assert [item.position for item in strategy.get_items(sequence_id)] == [0, 1]
+    # (a read runs alone, in autocommit mode: SQLite reads one consistent state of the file)
+    assert statements == ["SELECT"]
     strategy.close()
 
 
