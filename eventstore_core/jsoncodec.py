@@ -53,7 +53,8 @@ class JSONObjectEncoder:
 
     def encode(self, obj: Any) -> str:
         try:
-            return orjson.dumps(self._prepare(obj)).decode()
+            prepared = self._prepare_dict(obj) if type(obj) is dict else self._prepare(obj)
+            return orjson.dumps(prepared).decode()
         except orjson.JSONEncodeError as error:  # pragma: no cover - _prepare catches first
             raise EncodingError(str(error)) from error
 
@@ -104,18 +105,23 @@ class JSONObjectEncoder:
         for key, item in value.items():
             if type(key) is not str:
                 raise EncodingError(f"dict key {key!r} is not a str; JSON keys must be str")
-            kind = type(item)  # the plain cases inline: this loop is the hot path of encoding
+            kind = type(item)  # the common cases inline: this loop is the hot path of encoding
             if (
                 kind is str
-                or kind is bool
-                or item is None
                 or (kind is int and _INT_MIN <= item <= _INT_MAX)
                 or (kind is float and item - item == 0.0)
+                or kind is bool
+                or item is None
             ):
                 prepared[key] = item
                 continue
             try:
-                prepared[key] = self._prepare(item)
+                if kind is list:
+                    prepared[key] = [i if type(i) is str else self._prepare(i) for i in item]
+                elif kind in _LEAVES:
+                    prepared[key] = _WRAPPERS[kind](item)
+                else:
+                    prepared[key] = self._prepare(item)
             except EncodingError as error:
                 raise EncodingError(f"attribute {key!r}: {error}") from None
         if escape_tags and len(prepared) == 1 and _is_tag(next(iter(prepared))):
@@ -146,6 +152,7 @@ _WRAPPERS: dict[type, Callable[..., Any]] = {
     frozenset: lambda self, v: {"__frozenset__": [self._prepare(i) for i in v]},
 }
 _CONTAINERS = (tuple, set, frozenset)
+_LEAVES = frozenset(_WRAPPERS).difference(_CONTAINERS)  # wrapped without walking inside
 
 
 class JSONObjectDecoder:
@@ -185,25 +192,29 @@ class JSONObjectDecoder:
                 self._walk_values(inner)
                 return inner
             self._walk_values(value)
+            if len(value) > 1 and not self._always_walk:
+                return value  # what the base object_hook would return, without the call
             return self.object_hook(value)
         if kind is list:
-            for index, item in enumerate(value):
-                if type(item) is dict or type(item) is list:
-                    value[index] = self._walk(item)
+            self._walk_list(value)
         return value
 
+    def _walk_list(self, items: list[Any]) -> None:
+        for index, item in enumerate(items):
+            if type(item) is dict or type(item) is list:
+                items[index] = self._walk(item)
+
     def _walk_values(self, obj: dict[str, Any]) -> None:
+        base_hook = not self._always_walk
         for key, item in obj.items():
             kind = type(item)
             if kind is dict:
-                if len(item) == 1 and not self._always_walk:  # inline: a tag of a plain value
-                    for tag, tagged in item.items():
-                        decoder = DECODERS.get(tag)
-                        if decoder is not None and type(tagged) is str:
-                            obj[key] = decoder(tagged)
-                        else:
-                            obj[key] = self._walk(item)
-                else:
-                    obj[key] = self._walk(item)
-            elif kind is list:
+                if base_hook and len(item) == 1:  # inline: a tag of a plain value
+                    ((tag, tagged),) = item.items()
+                    decoder = DECODERS.get(tag)
+                    if decoder is not None and type(tagged) is str:
+                        obj[key] = decoder(tagged)
+                        continue
                 obj[key] = self._walk(item)
+            elif kind is list:
+                self._walk_list(item)

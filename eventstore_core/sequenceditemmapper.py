@@ -48,8 +48,7 @@ class SequencedItemMapper(Generic[T]):
             raise ValueError("always_encrypt=True needs a cipher")
         self.cipher = cipher
         self.always_encrypt = always_encrypt
-        self._encrypted_classes: dict[type, bool] = {}
-        self._topics: dict[type, str] = {}
+        self._classes: dict[type, tuple[str, bool]] = {}  # class -> (topic, encrypted)
 
     def to_sequenced_item(self, domain_event: Any) -> T:
         """Map one event to one sequenced item (encoded, maybe encrypted)."""
@@ -72,9 +71,9 @@ class SequencedItemMapper(Generic[T]):
                 f"event {cls.__qualname__} for sequence {sequence_id} at position {position}: "
                 f"{error}"
             ) from None
-        if self._is_encrypted(cls):
+        topic, encrypted = self._classes.get(cls) or self._class_info(cls)
+        if encrypted:
             data = self._cipher().encrypt(data)
-        topic = self._topics.get(cls) or self._topics.setdefault(cls, get_topic(cls))
         return tuple.__new__(self.sequenced_item_class, (sequence_id, position, topic, data))
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
@@ -82,7 +81,7 @@ class SequencedItemMapper(Generic[T]):
         sequence_id, position, topic, data = sequenced_item[:4]
         try:
             cls = resolve_topic(topic)
-            if self._is_encrypted(cls):
+            if (self._classes.get(cls) or self._class_info(cls))[1]:
                 data = self._cipher().decrypt(data)
             state = self.json_decoder.decode(data)
             if type(state) is not dict:
@@ -97,12 +96,11 @@ class SequencedItemMapper(Generic[T]):
         event.__dict__.update(state)
         return event
 
-    def _is_encrypted(self, cls: type) -> bool:
-        encrypted = self._encrypted_classes.get(cls)
-        if encrypted is None:
-            encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
-            self._encrypted_classes[cls] = encrypted
-        return encrypted
+    def _class_info(self, cls: type) -> tuple[str, bool]:
+        """The topic of ``cls`` and whether its events are encrypted (then kept per class)."""
+        encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
+        info = self._classes[cls] = (get_topic(cls), encrypted)
+        return info
 
     def _cipher(self) -> Cipher:
         if self.cipher is None:
