@@ -1,6 +1,5 @@
 """SequencedItemMapper: events to items and back, with and without encryption."""
 
-import base64
 from typing import Any
 from uuid import uuid4
 
@@ -16,21 +15,9 @@ from eventstore_core import (
     StoredEvent,
     TopicResolutionError,
 )
+from eventstore_core.testing.snapshot_tests import ReversingTestCipher
 
 TOPIC = "eventstore_core.events#DomainEvent"
-
-
-class ReversingCipher:
-    """A stand-in cipher for mapper tests (real AES is tested in eventstore-aes)."""
-
-    def encrypt(self, plaintext: str) -> str:
-        return base64.b64encode(plaintext[::-1].encode()).decode()
-
-    def decrypt(self, ciphertext: str) -> str:
-        try:
-            return base64.b64decode(ciphertext, validate=True).decode()[::-1]
-        except ValueError as error:
-            raise DataIntegrityError("cannot decrypt") from error
 
 
 class Secret(DomainEvent):
@@ -70,7 +57,7 @@ def test_mapping_is_deterministic() -> None:
 
 def test_always_encrypt_hides_the_state() -> None:
     mapper: SequencedItemMapper[Any] = SequencedItemMapper(
-        cipher=ReversingCipher(), always_encrypt=True
+        cipher=ReversingTestCipher(), always_encrypt=True
     )
     event = DomainEvent(sequence_id=uuid4(), position=0, foo="bar")
     item = mapper.to_sequenced_item(event)
@@ -79,7 +66,7 @@ def test_always_encrypt_hides_the_state() -> None:
 
 
 def test_an_event_class_can_ask_to_be_encrypted() -> None:
-    mapper: SequencedItemMapper[Any] = SequencedItemMapper(cipher=ReversingCipher())
+    mapper: SequencedItemMapper[Any] = SequencedItemMapper(cipher=ReversingTestCipher())
     secret = Secret(sequence_id=uuid4(), position=0, card="4111")
     plain = DomainEvent(sequence_id=uuid4(), position=0, card="4111")
     assert "4111" not in mapper.to_sequenced_item(secret).data
@@ -131,7 +118,7 @@ def test_topic_that_names_nothing_names_sequence_and_position() -> None:
 
 def test_altered_ciphertext_is_a_data_integrity_error() -> None:
     mapper: SequencedItemMapper[Any] = SequencedItemMapper(
-        cipher=ReversingCipher(), always_encrypt=True
+        cipher=ReversingTestCipher(), always_encrypt=True
     )
     item = mapper.to_sequenced_item(DomainEvent(sequence_id=uuid4(), position=1, foo="bar"))
     with pytest.raises(DataIntegrityError, match="position 1"):
