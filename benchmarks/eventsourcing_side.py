@@ -43,16 +43,7 @@ class BenchEvent(DomainEvent):
 
 
 def make_event(spec: EventSpec) -> BenchEvent:
-    return BenchEvent(
-        originator_id=spec.sequence_id,
-        originator_version=spec.position,
-        timestamp=spec.timestamp,
-        name=spec.name,
-        amount=spec.amount,
-        price=spec.price,
-        tags=list(spec.tags),
-        note=spec.note,
-    )
+    return BenchEvent(**spec.event_kwargs())
 
 
 def transcoder() -> JSONTranscoder:

@@ -13,6 +13,7 @@ import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 SEED = 20240501
@@ -43,6 +44,15 @@ class EventSpec:
             "price": self.price,
             "tags": list(self.tags),
             "note": self.note,
+        }
+
+    def event_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of an event of either library (both name id and version alike)."""
+        return {
+            "originator_id": self.sequence_id,
+            "originator_version": self.position,
+            "timestamp": self.timestamp,
+            **self.attributes(),
         }
 
 
