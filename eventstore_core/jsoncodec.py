@@ -155,24 +155,63 @@ _CONTAINERS = (tuple, set, frozenset)
 _LEAVES = frozenset(_WRAPPERS).difference(_CONTAINERS)  # wrapped without walking inside
 
 
+#: Tags whose value is a string that decodes to a plain value (no container to walk into).
+_LEAF_TAGS = frozenset(DECODERS).difference({"__tuple__", "__set__", "__frozenset__"})
+#: How many top-level keys with tagged values a decoder remembers (see ``decode``).
+_KNOWN_TAGS_MAX = 8
+
+
 class JSONObjectDecoder:
     """Decodes what ``JSONObjectEncoder`` wrote back to the same types and values."""
 
     def __init__(self) -> None:
         self._always_walk = type(self).object_hook is not JSONObjectDecoder.object_hook
+        #: (key, tag, decoder) of top-level keys seen holding a tagged plain value (an
+        #: event's ``timestamp``, ...).
+        self._known_tags: tuple[tuple[str, str, Callable[[str], Any]], ...] = ()
 
     def decode(self, text: str | bytes) -> Any:
+        """The value ``text`` holds, with every tagged value turned back into its type.
+
+        Walking every value to find the tags costs as much as ``orjson.loads`` itself, so the
+        common case goes without: events of a class tend to have their tagged values (a
+        timestamp, an id) under the same top-level keys. Those keys are remembered, and when
+        untagging them accounts for every ``"__`` in the text (each tag starts with one),
+        nothing else can be tagged and the walk is skipped.
+        """
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError as error:
             raise DataIntegrityError(f"data is not valid JSON: {error}") from error
-        marker = '"__' if isinstance(text, str) else b'"__'
-        if self._always_walk or marker in text:  # type: ignore[operator]
-            try:
-                obj = self._walk(obj)
-            except (TypeError, ValueError, ArithmeticError) as error:
-                raise DataIntegrityError(f"data has a malformed tagged value: {error}") from error
-        return obj
+        tags = text.count('"__' if isinstance(text, str) else b'"__')  # type: ignore[arg-type]
+        if not tags and not self._always_walk:
+            return obj
+        try:
+            if self._always_walk or type(obj) is not dict:
+                return self._walk(obj)
+            for key, tag, decoder in self._known_tags:  # untag them, counting the tags
+                item = obj.get(key)
+                if type(item) is dict and len(item) == 1:
+                    tagged = item.get(tag)
+                    if type(tagged) is str:
+                        obj[key] = decoder(tagged)
+                        tags -= 1
+            if not tags:
+                return obj
+            self._learn_tags(obj)
+            return self._walk(obj)
+        except (TypeError, ValueError, ArithmeticError) as error:
+            raise DataIntegrityError(f"data has a malformed tagged value: {error}") from error
+
+    def _learn_tags(self, obj: dict[str, Any]) -> None:
+        """Remember the top-level keys of ``obj`` that hold a tagged plain value."""
+        known = self._known_tags
+        for key, item in obj.items():
+            if type(item) is dict and len(item) == 1 and len(known) < _KNOWN_TAGS_MAX:
+                tag = next(iter(item))
+                if tag in _LEAF_TAGS and (key, tag, DECODERS[tag]) not in known:
+                    known += ((key, tag, DECODERS[tag]),)
+        self._known_tags = known
 
     def object_hook(self, obj: dict[str, Any]) -> Any:
         """Turn a decoded dict back into the value it stands for (subclasses extend this)."""

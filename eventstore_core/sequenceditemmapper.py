@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from .cipher import Cipher
@@ -17,6 +18,10 @@ from .sequenceditem import SequencedItem, SequencedItemFieldNames
 from .topics import get_topic, resolve_topic
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
+
+_new = object.__new__
+_setattr = object.__setattr__
+_DEFAULT_FROM_STATE = DomainEvent._from_state.__func__  # type: ignore[attr-defined]
 
 
 class SequencedItemMapper(Generic[T]):
@@ -40,6 +45,7 @@ class SequencedItemMapper(Generic[T]):
     ) -> None:
         self.sequenced_item_class = sequenced_item_class
         self.field_names = SequencedItemFieldNames(sequenced_item_class)
+        self._wide_items = bool(self.field_names.other_names)  # more than the four fields
         self.sequence_id_attr_name = sequence_id_attr_name or self.field_names.sequence_id
         self.position_attr_name = position_attr_name or self.field_names.position
         self.json_encoder = (json_encoder_class or JSONObjectEncoder)()
@@ -49,6 +55,7 @@ class SequencedItemMapper(Generic[T]):
         self.cipher = cipher
         self.always_encrypt = always_encrypt
         self._classes: dict[type, tuple[str, bool]] = {}  # class -> (topic, encrypted)
+        self._topics: dict[str, tuple[type, bool, Any]] = {}  # topic -> see _topic_info
 
     def to_sequenced_item(self, domain_event: Any) -> T:
         """Map one event to one sequenced item (encoded, maybe encrypted)."""
@@ -78,10 +85,12 @@ class SequencedItemMapper(Generic[T]):
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
         """Map one sequenced item back to the event it was made from."""
-        sequence_id, position, topic, data = sequenced_item[:4]
+        sequence_id, position, topic, data = (
+            sequenced_item[:4] if self._wide_items else sequenced_item
+        )
         try:
-            cls = resolve_topic(topic)
-            if (self._classes.get(cls) or self._class_info(cls))[1]:
+            cls, encrypted, build = self._topics.get(topic) or self._topic_info(topic)
+            if encrypted:
                 data = self._cipher().decrypt(data)
             state = self.json_decoder.decode(data)
             if type(state) is not dict:
@@ -90,11 +99,24 @@ class SequencedItemMapper(Generic[T]):
             raise type(error)(f"sequence {sequence_id} at position {position}: {error}") from error
         state[self.sequence_id_attr_name] = sequence_id
         state[self.position_attr_name] = position
+        if build is None:  # a DomainEvent: given the state as its __dict__, as _from_state does
+            event: Any = _new(cls)
+            _setattr(event, "__dict__", state)
+            return event
+        return build(state)
+
+    def _topic_info(self, topic: str) -> tuple[type, bool, Any]:
+        """The class a topic names, whether its events are encrypted, and how to build one
+        from its state (None for ``DomainEvent._from_state``, which ``from_sequenced_item``
+        does inline)."""
+        cls = resolve_topic(topic)
+        encrypted = (self._classes.get(cls) or self._class_info(cls))[1]
+        build: Any = partial(_from_dict, cls)  # any other class: its __dict__ updated
         if issubclass(cls, DomainEvent):
-            return cls._from_state(state)
-        event = object.__new__(cls)
-        event.__dict__.update(state)
-        return event
+            own = cls._from_state.__func__ is not _DEFAULT_FROM_STATE  # type: ignore[attr-defined]
+            build = cls._from_state if own else None
+        info = self._topics[topic] = (cls, encrypted, build)
+        return info
 
     def _class_info(self, cls: type) -> tuple[str, bool]:
         """The topic of ``cls`` and whether its events are encrypted (then kept per class)."""
@@ -106,3 +128,11 @@ class SequencedItemMapper(Generic[T]):
         if self.cipher is None:
             raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
         return self.cipher
+
+
+def _from_dict(cls: type, state: dict[str, Any]) -> Any:
+    """An object of a class that is not a ``DomainEvent``: made without ``__init__``, with the
+    stored attributes."""
+    event: Any = _new(cls)
+    event.__dict__.update(state)
+    return event

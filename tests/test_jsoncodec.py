@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -111,3 +112,30 @@ def test_a_default_that_returns_the_same_type_is_caught() -> None:
 
     with pytest.raises(EncodingError):
         Loop().encode({"x": object()})
+
+
+# The decoder remembers top-level keys that held tagged values and untags them without a
+# walk when that accounts for every '"__' in the text; anything else must still be walked.
+@pytest.mark.parametrize(
+    "later",
+    [
+        {"at": datetime.datetime(2024, 1, 1), "inner": {"id": UUID(int=7)}},  # nested tag too
+        {"at": UUID(int=3)},  # the same key, another tag
+        {"at": datetime.datetime(2024, 1, 1), "items": [(1, 2), {UUID(int=1)}]},
+        {"at": datetime.datetime(2024, 1, 1), "text": 'a "__datetime__" in a string'},
+        {"at": {"__datetime__": "not a tag, a user's dict"}},  # escaped by the encoder
+        {"at": datetime.datetime(2024, 1, 1), "__note__": "a key that looks like a tag"},
+        {"at": [datetime.date(2024, 1, 2)]},
+        {"at": "2024-01-01T00:00:00"},  # a plain string under the known key
+    ],
+)
+def test_remembered_keys_never_hide_another_tag(later: dict[str, object]) -> None:
+    encoder, decoder = JSONObjectEncoder(), JSONObjectDecoder()
+    first = {"at": datetime.datetime(2023, 5, 6, 7, 8, 9, tzinfo=datetime.UTC), "n": 1}
+    assert decoder.decode(encoder.encode(first)) == first  # learns "at"
+    back = decoder.decode(encoder.encode(later))
+    assert back == later
+    assert {key: type(value) for key, value in back.items()} == {
+        key: type(value) for key, value in later.items()
+    }
+    assert decoder.decode(encoder.encode(first)) == first  # and still right afterwards

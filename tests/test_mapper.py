@@ -16,6 +16,7 @@ from eventstore_core import (
     TopicResolutionError,
 )
 from eventstore_core.testing.snapshot_tests import ReversingTestCipher
+from eventstore_core.topics import get_topic
 
 TOPIC = "eventstore_core.events#DomainEvent"
 
@@ -123,3 +124,36 @@ def test_altered_ciphertext_is_a_data_integrity_error() -> None:
     item = mapper.to_sequenced_item(DomainEvent(sequence_id=uuid4(), position=1, foo="bar"))
     with pytest.raises(DataIntegrityError, match="position 1"):
         mapper.from_sequenced_item(item._replace(data="!!" + item.data))
+
+
+class Upgraded(DomainEvent):
+    """Rebuilds its stored events its own way (an upcast of an old attribute name)."""
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> DomainEvent:
+        if "old_name" in state:
+            state["new_name"] = state.pop("old_name")
+        return super()._from_state(state)
+
+
+class PlainObject:
+    """Not a DomainEvent: rebuilt without __init__, its attributes set."""
+
+    def __init__(self) -> None:
+        raise AssertionError("__init__ is not called on the way back")
+
+
+def test_a_class_own_from_state_is_used_and_plain_classes_work() -> None:
+    mapper: SequencedItemMapper[Any] = SequencedItemMapper()
+    sequence_id = uuid4()
+    for _ in range(2):  # the second time from the mapper's cache of topics
+        event = mapper.from_sequenced_item(
+            SequencedItem(sequence_id, 1, get_topic(Upgraded), '{"old_name":1}')
+        )
+        assert type(event) is Upgraded
+        assert event.__dict__ == {"new_name": 1, "sequence_id": sequence_id, "position": 1}
+        plain = mapper.from_sequenced_item(
+            SequencedItem(sequence_id, 2, get_topic(PlainObject), '{"a":[1]}')
+        )
+        assert type(plain) is PlainObject
+        assert plain.__dict__ == {"a": [1], "sequence_id": sequence_id, "position": 2}
