@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Engine, Select
 
-from . import sqlite
+from . import perthread, sqlite
 
 R = TypeVar("R")
 
@@ -87,7 +87,23 @@ def execute(engine: Engine, sql: str, parameters: Any) -> int:
 
 def _alone(engine: Engine, sql: str, parameters: Any, result: Callable[[Any], R]) -> R:
     """Run one statement outside any explicit transaction, on a DB-API connection of
-    ``engine``'s pool; ``result`` reads the cursor."""
+    ``engine``'s pool (SQLite files: this thread's own, ``perthread``); ``result`` reads
+    the cursor."""
+    connections = perthread.for_engine(engine)
+    if connections is not None:
+        with sqlite.FORK_GUARD.section():
+            slot = connections.acquire()
+            try:
+                cursor = slot.connection.execute(sql, parameters)
+                try:
+                    return result(cursor)
+                finally:
+                    cursor.close()
+            except engine.dialect.loaded_dbapi.Error as error:
+                connections.failed(slot, error)
+                raise
+            finally:
+                slot.busy = False
     with sqlite.guarded(engine.dialect.name):
         connection = engine.raw_connection()
         try:
@@ -116,28 +132,44 @@ def _alone(engine: Engine, sql: str, parameters: Any, result: Callable[[Any], R]
 
 def write_sqlite(engine: Engine, sql: str, parameters: Any) -> None:
     """SQLite: ``BEGIN IMMEDIATE``, the insert (``executemany`` for a list of rows), ``COMMIT``,
-    on a DB-API connection of ``engine``'s pool; rolled back on any error."""
+    on this thread's connection of a file (``perthread``), else a DB-API connection of
+    ``engine``'s pool; rolled back on any error."""
+    connections = perthread.for_engine(engine)
     with sqlite.FORK_GUARD.section():
+        if connections is not None:
+            slot = connections.acquire()
+            try:
+                _write(slot.connection, sql, parameters)
+            except engine.dialect.loaded_dbapi.Error as error:
+                connections.failed(slot, error)
+                raise
+            finally:
+                slot.busy = False
+            return
         connection = engine.raw_connection()
         try:
             dbapi_connection: Any = connection.dbapi_connection
             try:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-                try:
-                    if isinstance(parameters, list):
-                        dbapi_connection.executemany(sql, parameters)
-                    else:
-                        dbapi_connection.execute(sql, parameters)
-                    dbapi_connection.commit()
-                except BaseException:
-                    dbapi_connection.rollback()
-                    raise
+                _write(dbapi_connection, sql, parameters)
             except engine.dialect.loaded_dbapi.Error as error:
                 if engine.dialect.is_disconnect(error, dbapi_connection, None):
                     connection.invalidate(error)
                 raise
         finally:
             connection.close()  # back to the pool
+
+
+def _write(dbapi_connection: Any, sql: str, parameters: Any) -> None:
+    dbapi_connection.execute("BEGIN IMMEDIATE")
+    try:
+        if isinstance(parameters, list):
+            dbapi_connection.executemany(sql, parameters)
+        else:
+            dbapi_connection.execute(sql, parameters)
+        dbapi_connection.commit()
+    except BaseException:
+        dbapi_connection.rollback()
+        raise
 
 
 Binds = list[tuple[str, Any, Any]]

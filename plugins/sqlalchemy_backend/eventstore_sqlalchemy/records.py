@@ -1,8 +1,9 @@
 """The library's active record classes: one table per kind of sequenced item.
 
 The column names of a record class match the field names of its sequenced item namedtuple, and
-the primary key is (sequence, position): the database itself refuses a second item at a taken
-position, which is what makes a duplicate a ``ConcurrencyError`` on every database.
+(sequence, position) is unique (the primary key, except in SQLite's tables of events, see
+``_event_table_args``): the database itself refuses a second item at a taken position, which is
+what makes a duplicate a ``ConcurrencyError`` on every database.
 
 The tables of events (``IntegerSequencedItemRecord``, ``StoredEventRecord``,
 ``TimestampSequencedItemRecord``) also have a ``global_position`` column: every item's place in
@@ -22,17 +23,32 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Dialect,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from .timestamps import MicrosecondTimestamp
 
 #: The data column: TEXT, but LONGTEXT on MySQL/MariaDB, whose TEXT holds only 64 KiB.
 DataText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
-#: Table options: InnoDB with full Unicode on MySQL/MariaDB; SQLite stores the rows in the
-#: primary key's own b-tree (WITHOUT ROWID), so a sequence is read from one contiguous range.
+#: Table options: InnoDB with full Unicode on MySQL/MariaDB; SQLite stores the rows of a table
+#: without a global position in the primary key's own b-tree (WITHOUT ROWID), so a sequence
+#: is read from one contiguous range.
 TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
@@ -48,36 +64,78 @@ class Base(DeclarativeBase):
     """Declarative base of the library's active record classes."""
 
 
-def _global_position_index(table_name: str) -> Index:
-    return Index(f"ix_{table_name}_{GLOBAL_POSITION}", GLOBAL_POSITION, unique=True)
+def _not_sqlite(
+    ddl: Any,
+    target: Any,
+    bind: Any,
+    tables: Any = None,
+    state: Any = None,
+    *,
+    dialect: Dialect,
+    compiler: Any = None,
+    checkfirst: bool,
+) -> bool:
+    """A ``ddl_if`` condition: every database but SQLite."""
+    return dialect.name != "sqlite"
+
+
+class RowidPrimaryKey(ColumnCollectionConstraint):
+    """SQLite only: ``PRIMARY KEY (global_position)``, which makes the column the rowid."""
+
+
+@compiles(RowidPrimaryKey)
+def _compile_rowid_primary_key(element: RowidPrimaryKey, compiler: Any, **_kw: Any) -> str:
+    names = ", ".join(compiler.preparer.quote(column.name) for column in element.columns)
+    return f"PRIMARY KEY ({names})"
+
+
+#: The global position column's type: BIGINT, but exactly INTEGER on SQLite (a rowid).
+GlobalPositionType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _event_table_args(table_name: str, sequence: str, position: str) -> tuple[Any, ...]:
+    """Keys of a table of events: (sequence, position) unique, ``global_position`` unique.
+
+    PostgreSQL and MySQL/MariaDB: primary key (sequence, position), which InnoDB clusters
+    the rows by, and a unique index on ``global_position``. SQLite: ``global_position`` is
+    the rowid (the table's own b-tree, appended to in order) and (sequence, position) a
+    unique index; one b-tree fewer than a second index, a quarter less time per insert.
+    """
+    return (
+        PrimaryKeyConstraint(sequence, position).ddl_if(callable_=_not_sqlite),
+        UniqueConstraint(sequence, position).ddl_if(dialect="sqlite"),
+        RowidPrimaryKey(GLOBAL_POSITION).ddl_if(dialect="sqlite"),
+        Index(f"ix_{table_name}_{GLOBAL_POSITION}", GLOBAL_POSITION, unique=True).ddl_if(
+            callable_=_not_sqlite
+        ),
+        {**TABLE_OPTIONS, "sqlite_with_rowid": True},
+    )
 
 
 class IntegerSequencedItemRecord(Base):
     """Matches ``SequencedItem``: items of a sequence at integer positions."""
 
     __tablename__ = "integer_sequenced_items"
-    __table_args__ = (_global_position_index(__tablename__), TABLE_OPTIONS)
+    __table_args__ = _event_table_args(__tablename__, "sequence_id", "position")
 
-    sequence_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sequence_id: Mapped[UUID] = mapped_column(Uuid)
+    position: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
     topic: Mapped[str] = mapped_column(String(255), nullable=False)
     data: Mapped[str] = mapped_column(DataText, nullable=False)
-    global_position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    global_position: Mapped[int] = mapped_column(GlobalPositionType, autoincrement=False)
 
 
 class StoredEventRecord(Base):
     """Matches ``StoredEvent``: the domain events of aggregates, by version."""
 
     __tablename__ = "stored_events"
-    __table_args__ = (_global_position_index(__tablename__), TABLE_OPTIONS)
+    __table_args__ = _event_table_args(__tablename__, "originator_id", "originator_version")
 
-    originator_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    originator_version: Mapped[int] = mapped_column(
-        BigInteger, primary_key=True, autoincrement=False
-    )
+    originator_id: Mapped[UUID] = mapped_column(Uuid)
+    originator_version: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
     event_type: Mapped[str] = mapped_column(String(255), nullable=False)
     state: Mapped[str] = mapped_column(DataText, nullable=False)
-    global_position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    global_position: Mapped[int] = mapped_column(GlobalPositionType, autoincrement=False)
 
 
 class TimestampSequencedItemRecord(Base):
@@ -89,17 +147,15 @@ class TimestampSequencedItemRecord(Base):
     """
 
     __tablename__ = "timestamp_sequenced_items"
-    __table_args__ = (_global_position_index(__tablename__), TABLE_OPTIONS)
+    __table_args__ = _event_table_args(__tablename__, "sequence_id", "position")
     #: Read by the strategy: positions are ``Decimal`` timestamps, not integers.
     position_type: ClassVar[type] = Decimal
 
-    sequence_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    position: Mapped[Decimal] = mapped_column(
-        MicrosecondTimestamp, primary_key=True, autoincrement=False
-    )
+    sequence_id: Mapped[UUID] = mapped_column(Uuid)
+    position: Mapped[Decimal] = mapped_column(MicrosecondTimestamp, autoincrement=False)
     topic: Mapped[str] = mapped_column(String(255), nullable=False)
     data: Mapped[str] = mapped_column(DataText, nullable=False)
-    global_position: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    global_position: Mapped[int] = mapped_column(GlobalPositionType, autoincrement=False)
 
 
 class SnapshotRecord(Base):

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,45 +119,55 @@ class ForkGuard:
 
     Sections (SQLite transactions of this backend) run concurrently; a fork waits until no
     other thread is in one (at most ``max_wait`` seconds), and new sections wait for the fork.
+    ``section()`` is on every SQLite call, so it is a plain context manager (no generator)
+    that takes one lock on the way in and one on the way out.
     """
 
     def __init__(self, max_wait: float = 120.0) -> None:
         self.max_wait = max_wait
         self._local = threading.local()
-        self._condition = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
         self._active = 0
+        self._fork_waiting = False
         os.register_at_fork(
             before=self._before_fork,
             after_in_parent=self._after_fork_in_parent,
             after_in_child=self._after_fork_in_child,
         )
 
-    @contextlib.contextmanager
-    def section(self) -> Iterator[None]:
-        local = self._local
-        with self._condition:
+    def section(self) -> ForkGuard:
+        """A context manager: one SQLite transaction (sections of a thread may nest)."""
+        return self
+
+    def __enter__(self) -> None:
+        with self._lock:  # held by a fork in progress: wait for it
             self._active += 1
+        local = self._local
         local.depth = getattr(local, "depth", 0) + 1
-        try:
-            yield
-        finally:
-            local.depth -= 1
-            with self._condition:
-                self._active -= 1
-                if self._active == 0:
-                    self._condition.notify_all()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._local.depth -= 1
+        with self._lock:
+            self._active -= 1
+            if self._fork_waiting:
+                self._condition.notify_all()
 
     def _before_fork(self) -> None:
         own = getattr(self._local, "depth", 0)  # the forking thread's own sections
-        self._condition.acquire()
+        self._lock.acquire()
+        self._fork_waiting = True
         self._condition.wait_for(lambda: self._active <= own, timeout=self.max_wait)
+        self._fork_waiting = False
 
     def _after_fork_in_parent(self) -> None:
-        self._condition.release()
+        self._lock.release()
 
     def _after_fork_in_child(self) -> None:
         # Only the forking thread exists here: its own sections are the only ones left.
-        self._condition = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
+        self._fork_waiting = False
         self._active = getattr(self._local, "depth", 0)
 
 

@@ -245,3 +245,87 @@ def test_fork_waits_until_other_threads_are_out_of_sqlite() -> None:
     assert waited > 0.3
     with FORK_GUARD.section():  # usable after the fork
         pass
+
+
+def test_event_tables_keep_the_global_position_as_the_rowid(tmp_path: Path) -> None:
+    """One b-tree fewer per insert: the global position is the rowid, and (sequence,
+    position) a unique index, the only index of the table."""
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        uri=sqlite_uri(tmp_path)
+    )
+    sequence_id = uuid4()
+    strategy.append([SequencedItem(sequence_id, n, TOPIC, "{}") for n in range(3)])
+    with sqlite3.connect(tmp_path / "events.sqlite3") as conn:
+        rows = conn.execute(
+            "SELECT rowid, global_position FROM integer_sequenced_items ORDER BY rowid"
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'integer_sequenced_items'"
+        ).fetchall()
+        columns = conn.execute(
+            "SELECT name, pk FROM pragma_table_info('integer_sequenced_items') WHERE pk > 0"
+        ).fetchall()
+    conn.close()
+    assert rows == [(1, 1), (2, 2), (3, 3)]
+    assert len(indexes) == 1  # the unique (sequence_id, position)
+    assert columns == [("global_position", 1)]
+    with pytest.raises(ConcurrencyError):
+        strategy.append(SequencedItem(sequence_id, 1, TOPIC, "{}"))
+    strategy.close()
+
+
+def test_each_thread_keeps_one_connection_until_the_engine_is_disposed(tmp_path: Path) -> None:
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        uri=sqlite_uri(tmp_path)
+    )
+    assert strategy.datastore is not None
+    engine = strategy.datastore.engine
+    engine.dispose()
+    connected: list[Any] = []
+    event.listen(engine, "connect", lambda dbapi_connection, _record: (
+        connected.append(dbapi_connection)
+    ))
+    sequence_id = uuid4()
+
+    def work(start: int) -> None:
+        for n in range(start, start + 20):
+            strategy.append(SequencedItem(sequence_id, n, TOPIC, "{}"))
+            strategy.get_items(sequence_id, limit=2, is_ascending=False)
+
+    for n in range(3):  # one after the other: a pool would lend them all one connection
+        thread = threading.Thread(target=work, args=(n * 20,))
+        thread.start()
+        thread.join()
+    work(60)
+    assert len(connected) == 4  # one per thread, kept from call to call
+    assert [item.position for item in strategy.get_items(sequence_id)] == list(range(80))
+    engine.dispose()  # closes them (strategy.close() does this too)
+    with pytest.raises(sqlite3.ProgrammingError):
+        connected[-1].execute("SELECT 1")
+    assert len(strategy.get_items(sequence_id)) == 80  # a new connection for this thread
+    assert len(connected) == 5
+    strategy.close()
+
+
+def test_a_forked_child_makes_its_own_connection(tmp_path: Path) -> None:
+    import os
+
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        uri=sqlite_uri(tmp_path)
+    )
+    sequence_id = uuid4()
+    strategy.append(SequencedItem(sequence_id, 0, TOPIC, "{}"))  # the parent's connection
+    pid = os.fork()
+    if pid == 0:  # the child: appends and reads through the same strategy object
+        code = 1
+        try:
+            strategy.append(SequencedItem(sequence_id, 1, TOPIC, "{}"))
+            code = 0 if len(strategy.get_items(sequence_id)) == 2 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    strategy.append(SequencedItem(sequence_id, 2, TOPIC, "{}"))
+    assert [item.position for item in strategy.get_items(sequence_id)] == [0, 1, 2]
+    strategy.close()
