@@ -73,7 +73,7 @@ def _not_sqlite(
     *,
     dialect: Dialect,
     compiler: Any = None,
-    checkfirst: bool,
+    checkfirst: bool = False,
 ) -> bool:
     """A ``ddl_if`` condition: every database but SQLite."""
     return dialect.name != "sqlite"
