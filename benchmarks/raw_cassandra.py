@@ -3,7 +3,9 @@
 The same CQL text, the same execution profile (LOCAL_QUORUM, LOCAL_SERIAL for the Paxos
 phase, token-aware routing, tuple rows) and TCP_NODELAY: one item is ``INSERT ... IF NOT
 EXISTS``; a list is one unlogged conditional batch in the sequence's partition; reads are one
-prepared range query each, in clustering order. Rows are made before timing.
+prepared range query each, in clustering order, with the backend's page size
+(``CassandraSettings.fetch_size``), taken page by page as the backend takes them. Rows are
+made before timing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from .workload import TOPIC, EventSpec
 KEYSPACE = "raw_bench"
 TABLE = f'"{KEYSPACE}"."integer_sequenced_items"'
 COLUMNS = '"sequence_id", "position", "topic", "data"'
+#: The backend's default page size (``CassandraSettings.fetch_size``), which is the driver's.
+FETCH_SIZE = 5000
 
 
 class CassandraSide(RawSide):
@@ -103,7 +107,18 @@ class CassandraSide(RawSide):
             raise RuntimeError("position taken")
 
     def read_sequence(self, sequence_id: UUID) -> list[Any]:
-        return list(self.session.execute(self.select_all.bind((sequence_id,))))
+        return self._read(self.select_all.bind((sequence_id,)))
 
     def read_last(self, sequence_id: UUID, count: int) -> list[Any]:
-        return list(self.session.execute(self.select_last.bind((sequence_id, count))))
+        return self._read(self.select_last.bind((sequence_id, count)))
+
+    def _read(self, bound: Any) -> list[Any]:
+        """Every row, page by page, as the backend reads (not row by row through the
+        ``ResultSet``)."""
+        bound.fetch_size = FETCH_SIZE
+        result = self.session.execute(bound)
+        rows = list(result.current_rows)
+        while result.has_more_pages:
+            result.fetch_next_page()
+            rows += result.current_rows
+        return rows

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from cassandra.cluster import Session
+from cassandra.cluster import ResultSet, Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 from eventstore_core.activerecordstrategy import AbstractActiveRecordStrategy
 from eventstore_core.capabilities import Capabilities
@@ -256,9 +256,13 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             )
             bound = self._bind_read(statement, params, what)
             bound.fetch_size = connection.settings.fetch_size
-            rows = connection.session.execute(bound)
+            result = connection.session.execute(bound)
             new, cls = tuple.__new__, self.sequenced_item_class
-            return [new(cls, (sequence_id, *row)) for row in rows]
+            return [
+                new(cls, (sequence_id, position, topic, data))
+                for rows in _pages(result)
+                for position, topic, data in rows
+            ]
         except EventStoreError:
             raise
         except Exception as error:
@@ -316,6 +320,18 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             raise InvalidEventError(
                 f"sequence id {sequence_id!r} has type {type(sequence_id).__name__}, expected UUID"
             )
+
+
+def _pages(result: ResultSet) -> Iterator[list[Any]]:
+    """The rows of a result, page by page (the driver fetches the next page when asked).
+
+    Taking whole pages spares the per-row call into ``ResultSet.__next__`` that iterating
+    the result itself makes.
+    """
+    yield result.current_rows
+    while result.has_more_pages:
+        result.fetch_next_page()
+        yield result.current_rows
 
 
 def default_record_class(sequenced_item_class: type[Any]) -> type[CassandraRecord]:
