@@ -55,7 +55,12 @@ class JSONObjectEncoder:
         try:
             prepared = self._prepare_dict(obj) if type(obj) is dict else self._prepare(obj)
             return orjson.dumps(prepared).decode()
-        except orjson.JSONEncodeError as error:  # pragma: no cover - _prepare catches first
+        except orjson.JSONEncodeError as error:
+            key = _non_str_key(obj)  # dict keys are checked by orjson, named here
+            if key is not _NONE:
+                raise EncodingError(
+                    f"dict key {key!r} is not a str; JSON keys must be str"
+                ) from None
             raise EncodingError(str(error)) from error
 
     def default(self, obj: Any) -> Any:
@@ -75,8 +80,9 @@ class JSONObjectEncoder:
     def _prepare(self, value: Any) -> Any:
         """``value`` with everything orjson would write without its type wrapped in a tag.
 
-        Tagged values stay Python objects where orjson writes them exactly (UUIDs, most
-        datetimes), so the text is made in C.
+        Containers come back as they are unless something inside them changed (then as a
+        copy; the caller's values are never changed). Tagged values stay Python objects where
+        orjson writes them exactly (UUIDs, most datetimes), so the text is made in C.
         """
         kind = type(value)
         if kind is str or kind is bool or value is None:
@@ -89,7 +95,7 @@ class JSONObjectEncoder:
         if kind is dict:
             return self._prepare_dict(value)
         if kind is list:
-            return [item if type(item) is str else self._prepare(item) for item in value]
+            return self._prepare_list(value)
         wrapper = _WRAPPERS.get(kind)
         if wrapper is not None:
             return wrapper(value) if kind not in _CONTAINERS else wrapper(self, value)
@@ -100,33 +106,83 @@ class JSONObjectEncoder:
             return self._prepare_dict(replaced, escape_tags=False)
         return self._prepare(replaced)
 
-    def _prepare_dict(self, value: dict[Any, Any], escape_tags: bool = True) -> dict[str, Any]:
-        prepared = {}
+    def _prepare_dict(self, value: dict[Any, Any], escape_tags: bool = True) -> dict[Any, Any]:
+        """``value`` itself if no value in it changes, else a copy with the changed values.
+
+        The hot path of encoding: plain values are passed over inline; keys are left to
+        orjson, which refuses any that is not a str (``encode`` names it).
+        """
+        prepared = None
+        new: Any
         for key, item in value.items():
-            if type(key) is not str:
-                raise EncodingError(f"dict key {key!r} is not a str; JSON keys must be str")
-            kind = type(item)  # the common cases inline: this loop is the hot path of encoding
-            if (
-                kind is str
-                or (kind is int and _INT_MIN <= item <= _INT_MAX)
-                or (kind is float and item - item == 0.0)
-                or kind is bool
-                or item is None
-            ):
-                prepared[key] = item
+            kind = type(item)
+            if kind is str or item is None or kind is bool:
                 continue
+            if kind is int:
+                if _INT_MIN <= item <= _INT_MAX:
+                    continue
+            elif kind is float:
+                if item - item == 0.0:
+                    continue
+            elif kind is list:
+                new = self._prepare_list(item)
+                if new is item:
+                    continue
             try:
-                if kind is list:
-                    prepared[key] = [i if type(i) is str else self._prepare(i) for i in item]
-                elif kind in _LEAVES:
-                    prepared[key] = _WRAPPERS[kind](item)
-                else:
-                    prepared[key] = self._prepare(item)
+                if kind is datetime.datetime and item.tzinfo in _EXACT_ZONES:
+                    new = {"__datetime__": item}  # (what _wrap_datetime does, inline)
+                elif kind is not list:
+                    new = _WRAPPERS[kind](item) if kind in _LEAVES else self._prepare(item)
             except EncodingError as error:
                 raise EncodingError(f"attribute {key!r}: {error}") from None
-        if escape_tags and len(prepared) == 1 and _is_tag(next(iter(prepared))):
-            return {_DICT_TAG: prepared}  # a user's dict that looks like a tag stays a dict
-        return prepared
+            if new is not item:
+                if prepared is None:
+                    prepared = dict(value)
+                prepared[key] = new
+        result = value if prepared is None else prepared
+        if escape_tags and len(result) == 1:
+            (key,) = result
+            if type(key) is str and _is_tag(key):
+                return {_DICT_TAG: result}  # a user's dict that looks like a tag stays a dict
+        return result
+
+    def _prepare_list(self, value: list[Any]) -> list[Any]:
+        """``value`` itself if no item in it changes, else a copy with the changed items."""
+        prepared = None
+        for index, item in enumerate(value):
+            if type(item) is str:
+                continue
+            new = self._prepare(item)
+            if new is not item:
+                if prepared is None:
+                    prepared = list(value)
+                prepared[index] = new
+        return value if prepared is None else prepared
+
+
+_NONE: Any = object()
+
+
+def _non_str_key(value: Any) -> Any:
+    """The first dict key in ``value`` (searched depth first) that is not a str, else _NONE."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str:
+                return key
+            found = _non_str_key(item)
+            if found is not _NONE:
+                return found
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            found = _non_str_key(item)
+            if found is not _NONE:
+                return found
+    return _NONE
+
+
+#: Time zones whose offset is whole minutes at every instant: orjson writes their datetimes
+#: exactly (None: naive).
+_EXACT_ZONES = frozenset({None, datetime.UTC})
 
 
 def _wrap_datetime(value: datetime.datetime) -> dict[str, Any]:

@@ -139,3 +139,21 @@ def test_remembered_keys_never_hide_another_tag(later: dict[str, object]) -> Non
         key: type(value) for key, value in later.items()
     }
     assert decoder.decode(encoder.encode(first)) == first  # and still right afterwards
+
+
+def test_encoding_never_changes_the_callers_values() -> None:
+    """Containers are passed to orjson as they are unless a value in them is tagged, and
+    then copied: the caller's dicts and lists stay as they were."""
+    inner = {"when": datetime.datetime(2024, 1, 1), "n": 1}
+    items = ["a", UUID(int=1), [2**70]]
+    value = {"inner": inner, "items": items, "plain": ["x", "y"]}
+    before = repr(value)
+    text = JSONObjectEncoder().encode(value)
+    assert repr(value) == before
+    assert type(inner["when"]) is datetime.datetime and type(items[1]) is UUID
+    assert JSONObjectDecoder().decode(text) == value
+
+
+def test_a_nested_non_str_key_is_named() -> None:
+    with pytest.raises(EncodingError, match=r"dict key 3 is not a str"):
+        JSONObjectEncoder().encode({"a": [{"b": {3: "x"}}]})
