@@ -57,6 +57,16 @@ class SequencedItemMapper(Generic[T]):
         self._classes: dict[type, tuple[str, bool]] = {}  # class -> (topic, encrypted)
         self._topics: dict[str, tuple[type, bool, Any]] = {}  # topic -> see _topic_info
 
+    @property
+    def json_decoder(self) -> Any:
+        """The decoder of the events' data (its ``decode`` is looked up once, on the hot path)."""
+        return self._json_decoder
+
+    @json_decoder.setter
+    def json_decoder(self, decoder: Any) -> None:
+        self._json_decoder = decoder
+        self._decode = decoder.decode
+
     def to_sequenced_item(self, domain_event: Any) -> T:
         """Map one event to one sequenced item (encoded, maybe encrypted)."""
         state = dict(domain_event.__dict__)
@@ -92,7 +102,7 @@ class SequencedItemMapper(Generic[T]):
             cls, encrypted, build = self._topics.get(topic) or self._topic_info(topic)
             if encrypted:
                 data = self._cipher().decrypt(data)
-            state = self.json_decoder.decode(data)
+            state = self._decode(data)
             if type(state) is not dict:
                 raise DataIntegrityError(f"data is a {type(state).__name__}, not an object")
         except EventStoreError as error:
