@@ -130,6 +130,47 @@ def _alone(engine: Engine, sql: str, parameters: Any, result: Callable[[Any], R]
             connection.close()  # back to the pool
 
 
+def copy_postgres(
+    engine: Engine,
+    take: tuple[str, Any] | None,
+    count: int,
+    copy: Callable[[Any, int], None],
+) -> bool:
+    """PostgreSQL: one transaction on a DB-API connection of ``engine``'s pool: ``take`` (the
+    counter's ``UPDATE``, which returns the last of ``count`` new global positions; None for
+    a table without a global order), then ``copy(cursor, first_position)``, ``COMMIT``.
+
+    False, and rolled back, when the table has no counter row yet (its first write, which
+    ``globalorder`` handles).
+    """
+    connection = engine.raw_connection()
+    try:
+        dbapi_connection: Any = connection.dbapi_connection
+        try:
+            with dbapi_connection.cursor() as cursor:
+                first = 0
+                if take is not None:
+                    cursor.execute(*take)
+                    row = cursor.fetchone()
+                    if row is None:
+                        dbapi_connection.rollback()
+                        return False
+                    first = int(row[0]) - count + 1
+                copy(cursor, first)
+            dbapi_connection.commit()
+            return True
+        except BaseException:
+            if not dbapi_connection.closed:
+                dbapi_connection.rollback()
+            raise
+    except engine.dialect.loaded_dbapi.Error as error:
+        if engine.dialect.is_disconnect(error, dbapi_connection, None):
+            connection.invalidate(error)  # closed, not back to the pool (as SQLAlchemy)
+        raise
+    finally:
+        connection.close()  # back to the pool
+
+
 def write_sqlite(engine: Engine, sql: str, parameters: Any) -> None:
     """SQLite: ``BEGIN IMMEDIATE``, the insert (``executemany`` for a list of rows), ``COMMIT``,
     on this thread's connection of a file (``perthread``), else a DB-API connection of

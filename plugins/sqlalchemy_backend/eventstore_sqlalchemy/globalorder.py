@@ -86,6 +86,19 @@ class Reservation:
                 raise RuntimeError(f"no counter row for table {self.name} after adding it")
         return int(last) - count + 1
 
+    def counter_update(self, dialect: Dialect, count: int) -> tuple[str, Any]:
+        """The SQL and parameters that take ``count`` positions and return the new last one
+        (PostgreSQL: with the notification), for a caller with a DB-API cursor."""
+        statement = self._statement(dialect)
+        values = {"count": count, "name": self.name, "channel": self.channel}
+        return statement.sql, statement.parameters(values)
+
+    def _statement(self, dialect: Dialect) -> CounterUpdate:
+        statement = self._compiled.get(dialect.name)
+        if statement is None:
+            statement = self._compiled[dialect.name] = CounterUpdate(dialect)
+        return statement
+
     def _update(self, conn: Connection, count: int) -> int | None:
         """The new last position, or None if the table has no counter row yet.
 
@@ -93,9 +106,7 @@ class Reservation:
         ``conn``), which saves SQLAlchemy's statement overhead, about as much again as the
         statement itself costs the database. Driver errors are read by ``errors`` as usual.
         """
-        statement = self._compiled.get(conn.dialect.name)
-        if statement is None:
-            statement = self._compiled[conn.dialect.name] = CounterUpdate(conn.dialect)
+        statement = self._statement(conn.dialect)
         values = {"count": count, "name": self.name, "channel": self.channel}
         dbapi_connection: Any = conn.connection.driver_connection
         try:

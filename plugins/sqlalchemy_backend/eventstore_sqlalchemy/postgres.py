@@ -45,12 +45,14 @@ class CopyStatement:
     @classmethod
     def for_table(
         cls,
-        connection: Connection,
+        dialect: Dialect,
+        driver_connection: Any,
         table: Table,
         columns: Sequence[Column[Any]],
         global_position: Column[Any] | None = None,
     ) -> CopyStatement:
-        dialect = connection.dialect
+        """The statement for ``table``; ``driver_connection`` (psycopg) tells which types
+        it can write in the binary format."""
         preparer = dialect.identifier_preparer
         all_columns = [*columns, *([global_position] if global_position is not None else [])]
         names = ", ".join(preparer.quote(column.name) for column in all_columns)
@@ -62,7 +64,7 @@ class CopyStatement:
         processors = row_processors(columns, dialect)
         convert = row_converter(processors) if any(processors) else None
         numbered = global_position is not None
-        registry = connection.connection.driver_connection.adapters.types  # type: ignore[union-attr]
+        registry = driver_connection.adapters.types
         if all(registry.get(name) is not None for name in types):
             return cls(sql + " (FORMAT BINARY)", types, convert, numbered)
         return cls(sql, None, convert, numbered)
@@ -80,25 +82,33 @@ def copy_items(
     items: Sequence[Any],
     first_position: int = 0,
 ) -> None:
-    """Write ``items`` (tuples in column order) with one ``COPY`` statement.
-
-    With a global order, the items get the positions ``first_position``, ``+ 1``, ...
-    """
+    """Write ``items`` with one ``COPY`` statement in ``connection``'s transaction."""
     dbapi_connection: Any = connection.connection.driver_connection
-    rows: Any = items if statement.convert is None else map(statement.convert, items)
-    if statement.numbered:
-        rows = ((*row, n) for row, n in zip(rows, count(first_position)))
     try:
-        with dbapi_connection.cursor() as cursor, cursor.copy(statement.sql) as copy:
-            if statement.types is not None:
-                copy.set_types(statement.types)
-            write_row = copy.write_row
-            for row in rows:
-                write_row(row)
+        with dbapi_connection.cursor() as cursor:
+            write_rows(cursor, statement, items, first_position)
     except BaseException:
         if getattr(dbapi_connection, "closed", False):
             connection.invalidate()  # lost: let the pool replace it
         raise
+
+
+def write_rows(
+    cursor: Any, statement: CopyStatement, items: Sequence[Any], first_position: int = 0
+) -> None:
+    """``COPY`` the ``items`` (tuples in column order) on a psycopg cursor.
+
+    With a global order, the items get the positions ``first_position``, ``+ 1``, ...
+    """
+    rows: Any = items if statement.convert is None else map(statement.convert, items)
+    if statement.numbered:
+        rows = ((*row, n) for row, n in zip(rows, count(first_position)))
+    with cursor.copy(statement.sql) as copy:
+        if statement.types is not None:
+            copy.set_types(statement.types)
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
 
 
 class NumberedInsert:

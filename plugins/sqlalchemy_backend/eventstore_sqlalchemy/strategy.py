@@ -150,7 +150,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             )
             return True
         if len(items) > 1:
-            return False  # COPY, in a transaction (``_insert``)
+            return self._copy_directly(engine, items)
         if self._reservation is None:
             compiled = self._compiled_insert(engine.dialect)
             sql, parameters = compiled.sql, compiled.parameters(items)
@@ -162,10 +162,26 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         )
         return rowcount == 1
 
+    def _copy_directly(self, engine: Engine, items: list[T]) -> bool:
+        """PostgreSQL: a list of items through ``COPY``, after taking their global positions,
+        in one transaction on a DB-API connection (``direct.copy_postgres``). False when the
+        table has no counter row yet (its first write goes through ``_insert``)."""
+        dialect, reservation = engine.dialect, self._reservation
+
+        def copy(cursor: Any, first: int) -> None:
+            statement = self._copy_statement(dialect, cursor.connection)
+            postgres.write_rows(cursor, statement, items, first)
+
+        take = None if reservation is None else reservation.counter_update(dialect, len(items))
+        return retry_transient(
+            lambda: direct.copy_postgres(engine, take, len(items), copy), self.retry_timeout
+        )
+
     def _insert(self, conn: Connection, items: list[T]) -> None:
         if len(items) >= COPY_THRESHOLD and postgres.can_copy(conn):
             first = self._reserve(conn, len(items)) if self._reservation is not None else 0
-            postgres.copy_items(conn, self._copy_statement(conn), items, first)
+            copy = self._copy_statement(conn.dialect, conn.connection.driver_connection)
+            postgres.copy_items(conn, copy, items, first)
             return
         statement = self._compiled_insert(conn.dialect)
         if self._reservation is None or statement.numbers_rows:  # no counter to take from
@@ -371,10 +387,10 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             )
         return self._numbered
 
-    def _copy_statement(self, conn: Connection) -> postgres.CopyStatement:
+    def _copy_statement(self, dialect: Dialect, driver_connection: Any) -> postgres.CopyStatement:
         if self._copy is None:
             self._copy = postgres.CopyStatement.for_table(
-                conn, self.table, self.columns, self.global_position
+                dialect, driver_connection, self.table, self.columns, self.global_position
             )
         return self._copy
 

@@ -397,17 +397,25 @@ def test_postgres_lists_go_in_through_copy_with_or_without_global_order(
     from eventstore_sqlalchemy import postgres
 
     copies: list[int] = []
-    copy_items = postgres.copy_items
+    write_rows = postgres.write_rows
 
-    def counted(conn: Any, statement: Any, items: Any, first: int = 0) -> None:
+    def counted(cursor: Any, statement: Any, items: Any, first: int = 0) -> None:
         copies.append(len(items))
-        copy_items(conn, statement, items, first)
+        write_rows(cursor, statement, items, first)
 
-    monkeypatch.setattr(postgres, "copy_items", counted)
+    monkeypatch.setattr(postgres, "write_rows", counted)
     strategy = make(POSTGRES_URI, record)
     sequence_id = uuid4()
-    strategy.append([item(sequence_id, p) for p in range(5)])
+    strategy.append([item(sequence_id, p) for p in range(5)])  # (the table's first write)
     strategy.append(item(sequence_id, 5))  # one item: an INSERT
-    assert copies == [5]
-    assert [i.position for i in strategy.get_items(sequence_id)] == list(range(6))
+    strategy.append([item(sequence_id, p) for p in range(6, 9)])  # the direct path
+    with pytest.raises(ConcurrencyError):
+        strategy.append([item(sequence_id, p) for p in range(8, 10)])
+    assert copies == [5, 3, 2]
+    assert [i.position for i in strategy.get_items(sequence_id)] == list(range(9))
+    if strategy.global_position is not None:
+        ordered = [o for o in strategy.read_all(0, limit=10_000) if o.item[0] == sequence_id]
+        assert [o.item.position for o in ordered] == list(range(9))
+        positions = [o.global_position for o in ordered]
+        assert positions == list(range(positions[0], positions[0] + 9))
     strategy.close()
