@@ -16,8 +16,9 @@ writer takes its positions only when no other writer of the table can commit bef
   update is undone with it), so there are no gaps either. On PostgreSQL the append of one item
   does the update and the insert in one statement (``postgres.NumberedInsert``).
 * SQLite lets one writer at a time into the whole database (``BEGIN IMMEDIATE``), so the
-  insert itself numbers its rows, one above the highest in the table's unique index
-  (``inserts.next_global_position``): no counter row, no extra statement. (The one difference:
+  insert itself numbers its rows, one above the highest (the library's tables: the column is
+  the rowid, which SQLite numbers so; a user's table: ``inserts.next_global_position``): no
+  counter row, no extra statement. (The one difference:
   if the newest items were deleted, or the table dropped and created again, their positions
   are given out again; the counter of the other databases never goes back.)
 
