@@ -240,11 +240,13 @@ class JSONObjectDecoder:
         except orjson.JSONDecodeError as error:
             raise DataIntegrityError(f"data is not valid JSON: {error}") from error
         tags = text.count('"__' if isinstance(text, str) else b'"__')  # type: ignore[arg-type]
-        if not tags and not self._always_walk:
+        if self._always_walk:
+            return self._walk_checked(obj)
+        if not tags:
             return obj
+        if type(obj) is not dict:
+            return self._walk_checked(obj)
         try:
-            if self._always_walk or type(obj) is not dict:
-                return self._walk(obj)
             for key, tag, decoder in self._known_tags:  # untag them, counting the tags
                 item = obj.get(key)
                 if type(item) is dict and len(item) == 1:
@@ -252,9 +254,15 @@ class JSONObjectDecoder:
                     if type(tagged) is str:
                         obj[key] = decoder(tagged)
                         tags -= 1
-            if not tags:
-                return obj
-            self._learn_tags(obj)
+        except (TypeError, ValueError, ArithmeticError) as error:
+            raise DataIntegrityError(f"data has a malformed tagged value: {error}") from error
+        if not tags:
+            return obj
+        self._learn_tags(obj)
+        return self._walk_checked(obj)
+
+    def _walk_checked(self, obj: Any) -> Any:
+        try:
             return self._walk(obj)
         except (TypeError, ValueError, ArithmeticError) as error:
             raise DataIntegrityError(f"data has a malformed tagged value: {error}") from error
