@@ -25,6 +25,7 @@ from sqlalchemy import Column, Dialect, Table, func, insert, literal_column, sel
 from .records import GLOBAL_POSITION, RowidPrimaryKey
 
 RowBuilder = Callable[[Sequence[Any], int], list[Any]]
+_NOTHING: Any = object()
 
 
 class CompiledInsert:
@@ -101,12 +102,24 @@ def _positional_rows(order: list[int], processors: list[Any], numbered: bool) ->
             return lambda items, first: [(*item, n) for item, n in zip(items, count(first))]
         return lambda items, first: list(items)  # namedtuples are tuples: the items are rows
     if in_order and len(converted) == 1 and converted[0][0] == 0:
-        convert = converted[0][1]  # the common case: only the sequence id is converted
-        if numbered:
-            return lambda items, first: [
-                (convert(item[0]), *item[1:], n) for item, n in zip(items, count(first))
-            ]
-        return lambda items, first: [(convert(item[0]), *item[1:]) for item in items]
+        # The common case: only the sequence id is converted (a UUID to hex text on SQLite),
+        # once for a run of items of one sequence, as an append usually is.
+        convert = converted[0][1]
+
+        def rows(items: Sequence[Any], first: int) -> list[Any]:
+            made = []
+            last: Any = _NOTHING
+            value = None
+            for item in items:
+                if item[0] is not last:
+                    last = item[0]
+                    value = convert(last)
+                made.append((value, *item[1:]))
+            if numbered:
+                return [(*row, n) for row, n in zip(made, count(first))]
+            return made
+
+        return rows
     convert_row = row_converter(processors)
     if numbered:
         def rows(items: Sequence[Any], first: int) -> list[Any]:
