@@ -9,9 +9,9 @@ connection, transaction, events and error handling, without the per-row work.
 
 A table with a global order gets one more column, ``global_position``: consecutive numbers
 from the first one the writer took (see ``globalorder``); on SQLite, whose writers take turns,
-the insert numbers each row itself, one above the table's highest: in the library's tables the
-column is the rowid and is left out of the insert (SQLite gives a new row the highest rowid
-plus one, 11% less time per row than a subquery), in a user's table a subquery computes it.
+the insert numbers each row itself, one above the table's highest: where the column is the
+rowid (the library's tables) it is left out of the insert (SQLite gives a new row the highest
+rowid plus one, 11% less time per row than a subquery), elsewhere a subquery computes it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Column, Dialect, Table, func, insert, literal_column, select
 
-from .records import GLOBAL_POSITION, RowidPrimaryKey
+from .records import GLOBAL_POSITION
 
 RowBuilder = Callable[[Sequence[Any], int], list[Any]]
 _NOTHING: Any = object()
@@ -31,7 +31,8 @@ _NOTHING: Any = object()
 class CompiledInsert:
     """``INSERT INTO table (columns) VALUES (...)`` for one dialect, and its row builder.
 
-    ``global_position`` is the table's global position column, if it has a global order.
+    ``global_position`` is the table's global position column, if it has a global order;
+    ``rowid``: on SQLite, whether that column is the table's rowid (``sqlite.is_rowid``).
     """
 
     def __init__(
@@ -40,6 +41,8 @@ class CompiledInsert:
         columns: Sequence[Column[Any]],
         dialect: Dialect,
         global_position: Column[Any] | None = None,
+        *,
+        rowid: bool = False,
     ) -> None:
         keys = [column.key for column in columns]
         statement = insert(table)
@@ -47,7 +50,7 @@ class CompiledInsert:
         self.numbers_rows = global_position is not None and dialect.name == "sqlite"
         if self.numbers_rows:
             assert global_position is not None
-            if not is_rowid(table, global_position):  # a user's table: one above the highest
+            if not rowid:  # a plain column: one above the highest, from a subquery
                 statement = statement.values({global_position.key: next_global_position(table)})
             global_position = None  # (the rowid: left out, SQLite numbers the row itself)
         all_keys = keys + ([global_position.key] if global_position is not None else [])
@@ -77,15 +80,6 @@ def next_global_position(table: Table) -> Any:
     column = table.c[GLOBAL_POSITION]
     highest = func.coalesce(func.max(column), literal_column("0"))
     return select(highest + literal_column("1")).scalar_subquery()
-
-
-def is_rowid(table: Table, column: Column[Any]) -> bool:
-    """Whether ``column`` is the rowid of ``table`` on SQLite (the library's event tables):
-    then an insert that leaves it out gets one above the table's highest, from SQLite."""
-    return any(
-        isinstance(constraint, RowidPrimaryKey) and list(constraint.columns) == [column]
-        for constraint in table.constraints
-    )
 
 
 def row_processors(columns: Sequence[Column[Any]], dialect: Dialect) -> list[Any]:

@@ -114,6 +114,17 @@ def configure_engine(engine: Engine, options: SQLiteOptions | None = None) -> No
 
 
 
+def is_rowid(connection: Any, table: Any, column_name: str) -> bool:
+    """Whether ``column_name`` is the rowid of ``table`` as the database has it (an
+    ``INTEGER PRIMARY KEY``, the library's event tables since the rowid layout; a table made
+    before, or a user's table, has a plain column). ``connection``: a SQLAlchemy one."""
+    rows = connection.exec_driver_sql(
+        "SELECT name, type, pk FROM pragma_table_info(?, ?)", (table.name, table.schema or "main")
+    ).fetchall()
+    keys = [(name, str(type_).upper()) for name, type_, pk in rows if pk]
+    return keys == [(column_name, "INTEGER")]
+
+
 class ForkGuard:
     """Keeps ``fork()`` out of the SQLite calls that other threads of the process make.
 

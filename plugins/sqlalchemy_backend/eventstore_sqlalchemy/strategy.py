@@ -183,7 +183,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             copy = self._copy_statement(conn.dialect, conn.connection.driver_connection)
             postgres.copy_items(conn, copy, items, first)
             return
-        statement = self._compiled_insert(conn.dialect)
+        statement = self._compiled_insert(conn.dialect, conn)
         if self._reservation is None or statement.numbers_rows:  # no counter to take from
             conn.exec_driver_sql(statement.sql, statement.parameters(items))
         elif len(items) > 1 or not self._insert_numbered_one(conn, items[0]):
@@ -370,11 +370,21 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             retry_timeout=self.retry_timeout,
         )
 
-    def _compiled_insert(self, dialect: Dialect) -> CompiledInsert:
+    def _compiled_insert(self, dialect: Dialect, conn: Connection | None = None) -> CompiledInsert:
+        """The insert for ``dialect``; on SQLite made once the table's layout is known, read
+        on ``conn`` (a connection in use) or else on a connection of its own."""
         statement = self._inserts.get(dialect.name)
         if statement is None:
+            rowid = False
+            if dialect.name == "sqlite" and self.global_position is not None:
+                # As the table is in the file: one made before the rowid layout has a plain
+                # global_position column, and keeps working.
+                def probe(connection: Connection) -> bool:
+                    return sqlite.is_rowid(connection, self.table, GLOBAL_POSITION)
+
+                rowid = probe(conn) if conn is not None else self._run(probe)
             statement = self._inserts[dialect.name] = CompiledInsert(
-                self.table, self.columns, dialect, self.global_position
+                self.table, self.columns, dialect, self.global_position, rowid=rowid
             )
         return statement
 

@@ -329,3 +329,35 @@ def test_a_forked_child_makes_its_own_connection(tmp_path: Path) -> None:
     strategy.append(SequencedItem(sequence_id, 2, TOPIC, "{}"))
     assert [item.position for item in strategy.get_items(sequence_id)] == [0, 1, 2]
     strategy.close()
+
+
+def test_a_table_made_before_the_rowid_layout_keeps_working(tmp_path: Path) -> None:
+    """Files made by the first layout (WITHOUT ROWID, a unique global-position index) are
+    read from the file and appended to as they are: the insert numbers the rows itself."""
+    with sqlite3.connect(tmp_path / "events.sqlite3") as conn:
+        conn.execute(
+            "CREATE TABLE integer_sequenced_items (sequence_id CHAR(32) NOT NULL, "
+            "position BIGINT NOT NULL, topic VARCHAR(255) NOT NULL, data TEXT NOT NULL, "
+            "global_position BIGINT NOT NULL, PRIMARY KEY (sequence_id, position)) "
+            "WITHOUT ROWID"
+        )
+        conn.execute(
+            "CREATE UNIQUE INDEX ix_integer_sequenced_items_global_position "
+            "ON integer_sequenced_items (global_position)"
+        )
+        conn.execute(
+            "INSERT INTO integer_sequenced_items VALUES (?, 0, ?, '{}', 1)", (uuid4().hex, TOPIC)
+        )
+    conn.close()
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        uri=sqlite_uri(tmp_path)
+    )
+    sequence_id = uuid4()
+    strategy.append([SequencedItem(sequence_id, n, TOPIC, "{}") for n in range(3)])
+    strategy.append(SequencedItem(sequence_id, 3, TOPIC, "{}"))
+    ordered = strategy.read_all(0)
+    assert [o.global_position for o in ordered] == [1, 2, 3, 4, 5]
+    assert [o.item.position for o in ordered[1:]] == [0, 1, 2, 3]
+    with pytest.raises(ConcurrencyError):
+        strategy.append(SequencedItem(sequence_id, 3, TOPIC, "{}"))
+    strategy.close()
