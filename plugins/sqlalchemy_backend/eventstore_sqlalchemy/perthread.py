@@ -47,7 +47,8 @@ class PerThreadConnections:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = weakref.ref(engine)  # no cycle: the engine keeps this alive, not back
+        # Weak: this lives in _ENGINES for as long as the engine does, and must not keep it.
+        self._engine = weakref.ref(engine)
         self.dialect = engine.dialect
         self._local = threading.local()
         self._slots: weakref.WeakSet[Slot] = weakref.WeakSet()
