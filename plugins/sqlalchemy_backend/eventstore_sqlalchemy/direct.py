@@ -85,49 +85,59 @@ def execute(engine: Engine, sql: str, parameters: Any) -> int:
     return rowcount
 
 
-def _alone(engine: Engine, sql: str, parameters: Any, result: Callable[[Any], R]) -> R:
-    """Run one statement outside any explicit transaction, on a DB-API connection of
-    ``engine``'s pool (SQLite files: this thread's own, ``perthread``); ``result`` reads
-    the cursor."""
-    connections = perthread.for_engine(engine)
-    if connections is not None:
-        with sqlite.FORK_GUARD.section():
-            slot = connections.acquire()
-            try:
-                cursor = slot.connection.execute(sql, parameters)
-                try:
-                    return result(cursor)
-                finally:
-                    cursor.close()
-            except engine.dialect.loaded_dbapi.Error as error:
-                connections.failed(slot, error)
-                raise
-            finally:
-                slot.busy = False
-    with sqlite.guarded(engine.dialect.name):
-        connection = engine.raw_connection()
+class Borrowed:
+    """A DB-API connection for one call: this thread's own for a SQLite file (``perthread``),
+    else one checked out of ``engine``'s pool and given back after. A connection lost on a
+    driver error is closed, never used again (as SQLAlchemy does). A plain context manager:
+    it is on every read and write of the strategy's short way."""
+
+    __slots__ = ("engine", "connections", "slot", "pooled", "dbapi_connection")
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connections = perthread.for_engine(engine)
+
+    def __enter__(self) -> Any:
+        if self.connections is not None:
+            self.slot = self.connections.acquire()
+            self.dbapi_connection = self.slot.connection
+        else:
+            self.pooled = self.engine.raw_connection()
+            self.dbapi_connection = self.pooled.dbapi_connection
+        return self.dbapi_connection
+
+    def __exit__(self, _kind: object, error: BaseException | None, _trace: object) -> None:
         try:
-            dbapi_connection: Any = connection.dbapi_connection
-            # psycopg: the statement alone, in autocommit mode, no BEGIN ... COMMIT around it.
-            switch = getattr(dbapi_connection, "autocommit", None) is False
-            if switch:
-                dbapi_connection.autocommit = True
-            try:
-                cursor = dbapi_connection.cursor()
-                try:
-                    cursor.execute(sql, parameters)
-                    return result(cursor)
-                finally:
-                    cursor.close()
-            except engine.dialect.loaded_dbapi.Error as error:
-                if engine.dialect.is_disconnect(error, dbapi_connection, None):
-                    connection.invalidate(error)  # closed, not back to the pool (as SQLAlchemy)
-                raise
-            finally:
-                if switch and connection.is_valid:
-                    dbapi_connection.autocommit = False
+            if isinstance(error, self.engine.dialect.loaded_dbapi.Error):
+                if self.connections is not None:
+                    self.connections.failed(self.slot, error)
+                elif self.engine.dialect.is_disconnect(error, self.dbapi_connection, None):
+                    self.pooled.invalidate(error)  # closed, not back to the pool
         finally:
-            connection.close()  # back to the pool
+            if self.connections is not None:
+                self.slot.busy = False
+            else:
+                self.pooled.close()  # back to the pool
+
+
+def _alone(engine: Engine, sql: str, parameters: Any, result: Callable[[Any], R]) -> R:
+    """Run one statement outside any explicit transaction on a ``Borrowed`` connection;
+    ``result`` reads the cursor."""
+    with sqlite.guarded(engine.dialect.name), Borrowed(engine) as dbapi_connection:
+        # psycopg: the statement alone, in autocommit mode, no BEGIN ... COMMIT around it.
+        switch = getattr(dbapi_connection, "autocommit", None) is False
+        if switch:
+            dbapi_connection.autocommit = True
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(sql, parameters)
+                return result(cursor)
+            finally:
+                cursor.close()
+        finally:
+            if switch and not dbapi_connection.closed:
+                dbapi_connection.autocommit = False
 
 
 def copy_postgres(
@@ -136,16 +146,14 @@ def copy_postgres(
     count: int,
     copy: Callable[[Any, int], None],
 ) -> bool:
-    """PostgreSQL: one transaction on a DB-API connection of ``engine``'s pool: ``take`` (the
-    counter's ``UPDATE``, which returns the last of ``count`` new global positions; None for
-    a table without a global order), then ``copy(cursor, first_position)``, ``COMMIT``.
+    """PostgreSQL: one transaction on a ``Borrowed`` connection: ``take`` (the counter's
+    ``UPDATE``, which returns the last of ``count`` new global positions; None for a table
+    without a global order), then ``copy(cursor, first_position)``, ``COMMIT``.
 
     False, and rolled back, when the table has no counter row yet (its first write, which
     ``globalorder`` handles).
     """
-    connection = engine.raw_connection()
-    try:
-        dbapi_connection: Any = connection.dbapi_connection
+    with Borrowed(engine) as dbapi_connection:
         try:
             with dbapi_connection.cursor() as cursor:
                 first = 0
@@ -163,54 +171,22 @@ def copy_postgres(
             if not dbapi_connection.closed:
                 dbapi_connection.rollback()
             raise
-    except engine.dialect.loaded_dbapi.Error as error:
-        if engine.dialect.is_disconnect(error, dbapi_connection, None):
-            connection.invalidate(error)  # closed, not back to the pool (as SQLAlchemy)
-        raise
-    finally:
-        connection.close()  # back to the pool
 
 
 def write_sqlite(engine: Engine, sql: str, parameters: Any) -> None:
     """SQLite: ``BEGIN IMMEDIATE``, the insert (``executemany`` for a list of rows), ``COMMIT``,
-    on this thread's connection of a file (``perthread``), else a DB-API connection of
-    ``engine``'s pool; rolled back on any error."""
-    connections = perthread.for_engine(engine)
-    with sqlite.FORK_GUARD.section():
-        if connections is not None:
-            slot = connections.acquire()
-            try:
-                _write(slot.connection, sql, parameters)
-            except engine.dialect.loaded_dbapi.Error as error:
-                connections.failed(slot, error)
-                raise
-            finally:
-                slot.busy = False
-            return
-        connection = engine.raw_connection()
+    on a ``Borrowed`` connection; rolled back on any error."""
+    with sqlite.FORK_GUARD.section(), Borrowed(engine) as dbapi_connection:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
         try:
-            dbapi_connection: Any = connection.dbapi_connection
-            try:
-                _write(dbapi_connection, sql, parameters)
-            except engine.dialect.loaded_dbapi.Error as error:
-                if engine.dialect.is_disconnect(error, dbapi_connection, None):
-                    connection.invalidate(error)
-                raise
-        finally:
-            connection.close()  # back to the pool
-
-
-def _write(dbapi_connection: Any, sql: str, parameters: Any) -> None:
-    dbapi_connection.execute("BEGIN IMMEDIATE")
-    try:
-        if isinstance(parameters, list):
-            dbapi_connection.executemany(sql, parameters)
-        else:
-            dbapi_connection.execute(sql, parameters)
-        dbapi_connection.commit()
-    except BaseException:
-        dbapi_connection.rollback()
-        raise
+            if isinstance(parameters, list):
+                dbapi_connection.executemany(sql, parameters)
+            else:
+                dbapi_connection.execute(sql, parameters)
+            dbapi_connection.commit()
+        except BaseException:
+            dbapi_connection.rollback()
+            raise
 
 
 Binds = list[tuple[str, Any, Any]]
