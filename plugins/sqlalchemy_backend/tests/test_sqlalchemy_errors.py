@@ -100,3 +100,50 @@ def test_record_class_must_match_the_item_class(tmp_path: Path) -> None:
             active_record_class=IntegerSequencedItemRecord,
             session=Session(),
         )
+
+
+def test_a_connection_the_server_dropped_is_replaced_not_reused() -> None:
+    """PostgreSQL ends the strategy's connections (a restart, a proxy's idle timeout): at
+    most the next call fails, as a DatastoreError, and the calls after it work on new
+    connections, for reads and for lists of items (the short way on DB-API connections)."""
+    import psycopg
+
+    name = f"eventstore-dropped-{uuid4().hex[:12]}"  # only this test's connections are ended
+    separator = "&" if "?" in POSTGRES_URI else "?"
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        uri=f"{POSTGRES_URI}{separator}application_name={name}"
+    )
+    sequence_id = uuid4()
+    strategy.append([SequencedItem(sequence_id, n, TOPIC, "{}") for n in range(2)])
+    assert len(strategy.get_items(sequence_id)) == 2
+    assert strategy.datastore is not None
+    url = strategy.datastore.engine.url
+    conninfo = (
+        f"host={url.host} port={url.port} user={url.username} password={url.password} "
+        f"dbname={url.database}"
+    )
+
+    def drop_other_connections() -> None:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                (name,),
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1
+
+    for call in (
+        lambda: strategy.get_items(sequence_id),
+        lambda: strategy.append([SequencedItem(sequence_id, n, TOPIC, "{}") for n in (2, 3)]),
+    ):
+        drop_other_connections()
+        failures = 0
+        for _ in range(2):
+            try:
+                call()
+                break
+            except DatastoreError:
+                failures += 1
+        assert failures == 1  # the call on the ended connection; then a new one
+    assert [item.position for item in strategy.get_items(sequence_id)] == [0, 1, 2, 3]
+    strategy.close()
