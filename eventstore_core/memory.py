@@ -50,11 +50,9 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
 
     def _append(self, items: list[T]) -> None:
         with self._lock:
-            for item in items:
-                if item[1] in self._items.get(item[0], ()):
-                    raise ConcurrencyError(
-                        f"position {item[1]} of sequence {item[0]} is already taken"
-                    )
+            taken = [item for item in items if item[1] in self._items.get(item[0], ())]
+            if taken:
+                raise ConcurrencyError(_taken_message(taken))
             for item in items:
                 sequence_id, position = item[0], item[1]
                 if sequence_id not in self._items:
@@ -65,17 +63,16 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             self._log.extend(items)
             self._stored.notify_all()
 
-    def get_items(
+    def _get_items(
         self,
         sequence_id: Any,
-        gt: Any = None,
-        gte: Any = None,
-        lt: Any = None,
-        lte: Any = None,
-        limit: int | None = None,
-        is_ascending: bool = True,
+        gt: Any,
+        gte: Any,
+        lt: Any,
+        lte: Any,
+        limit: int | None,
+        is_ascending: bool,
     ) -> list[T]:
-        self.check_limit(limit)
         with self._lock:
             positions = self._positions.get(sequence_id, [])
             start, stop = 0, len(positions)
@@ -120,6 +117,18 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     def wait_for_items(self, after: int, timeout: float) -> None:
         with self._stored:
             self._stored.wait_for(lambda: len(self._log) > after, timeout=timeout)
+
+
+def _taken_message(taken: list[Any]) -> str:
+    """Names the positions that were taken, and only those, per sequence."""
+    by_sequence: dict[Any, list[Any]] = {}
+    for item in taken:
+        by_sequence.setdefault(item[0], []).append(item[1])
+    return "; ".join(
+        f"position{'s' if len(positions) > 1 else ''} {', '.join(map(str, positions))} "
+        f"of sequence {sequence_id} {'are' if len(positions) > 1 else 'is'} already taken"
+        for sequence_id, positions in by_sequence.items()
+    ) + " (nothing of this append was written)"
 
 
 def _factory(**options: Any) -> InMemoryActiveRecordStrategy[Any]:
