@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy, OrderedItem, T
 from .capabilities import Capabilities
-from .exceptions import ConcurrencyError
-from .hookspecs import hookimpl
+from .exceptions import ConcurrencyError, ConfigurationError
+from .hookspecs import BackendRegistrar, hookimpl
 from .sequenceditem import SequencedItem
+from .urls import StoreURL
 
 
 class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
@@ -131,10 +132,20 @@ def _taken_message(taken: list[Any]) -> str:
     ) + " (nothing of this append was written)"
 
 
-def _factory(**options: Any) -> InMemoryActiveRecordStrategy[Any]:
+def _factory() -> InMemoryActiveRecordStrategy[Any]:
     return InMemoryActiveRecordStrategy()
 
 
+def _options_from_url(url: StoreURL) -> dict[str, Any]:
+    """``memory://`` (or ``memory:``) names the backend and nothing else."""
+    if url.hosts or url.path or url.username or url.driver:
+        raise ConfigurationError(
+            f"configuration string {url.redacted!r}: the memory backend takes no driver, "
+            f"host, user or path; write memory://"
+        )
+    return {}
+
+
 @hookimpl
-def register_backends(register: Callable[..., None]) -> None:
-    register("memory", _factory, options=(), distribution="eventstore-core")
+def register_backends(register: BackendRegistrar) -> None:
+    register("memory", _factory, url_schemes=("memory",), options_from_url=_options_from_url)
