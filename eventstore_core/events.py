@@ -34,7 +34,12 @@ class DomainEvent:
         return hash((type(self), tuple(sorted(self.__dict__))))
 
     def __repr__(self) -> str:
-        attrs = ", ".join(f"{key}={value!r}" for key, value in sorted(self.__dict__.items()))
+        """The class and attributes; for a class stored encrypted (``__always_encrypt__``)
+        the attribute names only, so that no log line shows what the database hides."""
+        if getattr(type(self), "__always_encrypt__", False):
+            attrs = ", ".join(f"{key}=..." for key in sorted(self.__dict__))
+        else:
+            attrs = ", ".join(f"{key}={value!r}" for key, value in sorted(self.__dict__.items()))
         return f"{type(self).__qualname__}({attrs})"
 
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -26,6 +27,35 @@ _DICT_TAG = "__dict__"
 
 def _decode_float(text: str) -> float:
     return float(text)
+
+
+def _zone(zone: Any) -> datetime.tzinfo | None:
+    """The time zone of a ``*_fields`` tag: None, a fixed offset (int microseconds) or the
+    key of a ``ZoneInfo`` zone."""
+    if zone is None:
+        return None
+    if type(zone) is int:
+        return datetime.timezone(datetime.timedelta(microseconds=zone))
+    if type(zone) is str:
+        try:
+            return ZoneInfo(zone)
+        except (KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError("unknown time zone key") from None
+    raise TypeError(f"a time zone is an int, a str or null, not a {type(zone).__name__}")
+
+
+def _decode_datetime_fields(fields: list[Any]) -> datetime.datetime:
+    """``[naive isoformat, zone, fold]``: what ``_wrap_datetime`` writes for the datetimes
+    that ISO text alone does not carry exactly (``ZoneInfo`` zones, ``fold``, offsets with
+    microseconds)."""
+    text, zone, fold = fields
+    return datetime.datetime.fromisoformat(text).replace(tzinfo=_zone(zone), fold=fold)
+
+
+def _decode_time_fields(fields: list[Any]) -> datetime.time:
+    """``[naive isoformat, zone, fold]`` of a ``time``, as for datetimes."""
+    text, zone, fold = fields
+    return datetime.time.fromisoformat(text).replace(tzinfo=_zone(zone), fold=fold)
 
 
 #: Tag -> function that rebuilds the value from its JSON form.
@@ -41,6 +71,8 @@ DECODERS: dict[str, Callable[[Any], Any]] = {
     "__set__": set,
     "__frozenset__": frozenset,
     "__bytes__": bytes.fromhex,
+    "__datetime_fields__": _decode_datetime_fields,
+    "__time_fields__": _decode_time_fields,
 }
 
 
@@ -52,6 +84,11 @@ class JSONObjectEncoder:
     """Encodes a dict of attribute values to compact JSON text."""
 
     def encode(self, obj: Any) -> str:
+        """Compact JSON text of ``obj``; ``EncodingError`` for anything it cannot carry.
+
+        Messages name types and attribute names, never a value (a value may be a secret
+        that is stored encrypted).
+        """
         try:
             prepared = self._prepare_dict(obj) if type(obj) is dict else self._prepare(obj)
             return orjson.dumps(prepared).decode()
@@ -59,9 +96,14 @@ class JSONObjectEncoder:
             key = _non_str_key(obj)  # dict keys are checked by orjson, named here
             if key is not _NONE:
                 raise EncodingError(
-                    f"dict key {key!r} is not a str; JSON keys must be str"
+                    f"a dict key of type {type(key).__name__} is not a str; JSON keys must "
+                    f"be str"
                 ) from None
-            raise EncodingError(str(error)) from error
+            raise EncodingError(str(error)) from None  # orjson names the problem, not values
+        except RecursionError:
+            raise EncodingError(
+                "the value nests too deeply, or a list or dict contains itself"
+            ) from None
 
     def default(self, obj: Any) -> Any:
         """Return a JSON-able form of ``obj``; subclasses handle their own types first.
@@ -74,7 +116,7 @@ class JSONObjectEncoder:
                 return _WRAPPERS[base](obj)
         raise EncodingError(
             f"a value of type {type(obj).__module__}.{type(obj).__qualname__} cannot be "
-            f"encoded as JSON: {obj!r}; extend JSONObjectEncoder.default() to support it"
+            f"encoded as JSON; extend JSONObjectEncoder.default() to support it"
         )
 
     def _prepare(self, value: Any) -> Any:
@@ -88,7 +130,7 @@ class JSONObjectEncoder:
         if kind is str or kind is bool or value is None:
             return value
         if kind is int:
-            return value if _INT_MIN <= value <= _INT_MAX else {"__int__": str(value)}
+            return value if _INT_MIN <= value <= _INT_MAX else _wrap_int(value)
         if kind is float:
             # inf - inf and nan - nan are nan, which is never equal to 0.0
             return value if value - value == 0.0 else {"__float__": repr(value)}
@@ -101,7 +143,7 @@ class JSONObjectEncoder:
             return wrapper(value) if kind not in _CONTAINERS else wrapper(self, value)
         replaced = self.default(value)
         if type(replaced) is kind:
-            raise EncodingError(f"default() returned a {kind.__name__} unchanged: {value!r}")
+            raise EncodingError(f"default() returned a {kind.__name__} unchanged")
         if type(replaced) is dict:  # a tag made by default() is meant as a tag
             return self._prepare_dict(replaced, escape_tags=False)
         return self._prepare(replaced)
@@ -129,7 +171,7 @@ class JSONObjectEncoder:
                 if new is item:
                     continue
             try:
-                if kind is datetime.datetime and item.tzinfo in _EXACT_ZONES:
+                if kind is datetime.datetime and item.tzinfo in _EXACT_ZONES and not item.fold:
                     new = {"__datetime__": item}  # (what _wrap_datetime does, inline)
                 elif kind is not list:
                     new = _WRAPPERS[kind](item) if kind in _LEAVES else self._prepare(item)
@@ -185,15 +227,59 @@ def _non_str_key(value: Any) -> Any:
 _EXACT_ZONES = frozenset({None, datetime.UTC})
 
 
+def _wrap_int(value: int) -> dict[str, Any]:
+    try:
+        return {"__int__": str(value)}
+    except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+        raise EncodingError(
+            f"an integer of {value.bit_length()} bits has more decimal digits than Python "
+            f"converts (sys.get_int_max_str_digits()), so it could not be read back"
+        ) from None
+
+
 def _wrap_datetime(value: datetime.datetime) -> dict[str, Any]:
+    """The tag of a datetime: ISO text where it carries the value exactly, else its fields.
+
+    ISO text loses a ``ZoneInfo`` zone (it keeps only the offset), ``fold``, and (CPython's
+    ``fromisoformat``) an offset under one second; those datetimes are written as
+    ``[naive isoformat, zone, fold]``.
+    """
+    zone = value.tzinfo
+    if type(zone) is ZoneInfo:
+        return {"__datetime_fields__": _fields(value, _zone_key(zone))}
     offset = value.utcoffset()
-    if offset is None or not (offset.seconds % 60 or offset.microseconds):
+    if offset is not None and offset.microseconds or value.fold:
+        micros = None if offset is None else offset // _MICROSECOND
+        return {"__datetime_fields__": _fields(value, micros)}
+    if offset is None or not offset.seconds % 60:
         return {"__datetime__": value}  # orjson writes it exactly, in C
     return {"__datetime__": value.isoformat()}  # orjson would round an offset's seconds
 
 
 def _wrap_time(value: datetime.time) -> dict[str, Any]:
-    return {"__time__": value if value.tzinfo is None else value.isoformat()}
+    zone = value.tzinfo
+    if zone is None and not value.fold:
+        return {"__time__": value}
+    if type(zone) is ZoneInfo:  # a time has no offset in a zone: keep the zone itself
+        return {"__time_fields__": _fields(value, _zone_key(zone))}
+    offset = value.utcoffset()
+    if offset is not None and offset.microseconds or value.fold:
+        micros = None if offset is None else offset // _MICROSECOND
+        return {"__time_fields__": _fields(value, micros)}
+    return {"__time__": value.isoformat()}
+
+
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
+def _fields(value: datetime.datetime | datetime.time, zone: int | str | None) -> list[Any]:
+    return [value.replace(tzinfo=None, fold=0).isoformat(), zone, value.fold]
+
+
+def _zone_key(zone: ZoneInfo) -> str:
+    if zone.key is None:  # made by ZoneInfo.from_file: no name another process could load
+        raise EncodingError("a ZoneInfo zone without a key (from_file) cannot be stored")
+    return zone.key
 
 
 _WRAPPERS: dict[type, Callable[..., Any]] = {
@@ -212,9 +298,19 @@ _LEAVES = frozenset(_WRAPPERS).difference(_CONTAINERS)  # wrapped without walkin
 
 
 #: Tags whose value is a string that decodes to a plain value (no container to walk into).
-_LEAF_TAGS = frozenset(DECODERS).difference({"__tuple__", "__set__", "__frozenset__"})
+_LEAF_TAGS = frozenset(DECODERS).difference(
+    {"__tuple__", "__set__", "__frozenset__", "__datetime_fields__", "__time_fields__"}
+)
 #: How many top-level keys with tagged values a decoder remembers (see ``decode``).
 _KNOWN_TAGS_MAX = 8
+
+
+def _malformed(error: Exception) -> DataIntegrityError:
+    """The error of a tagged value that does not decode; the message never quotes the data
+    (``int()``, ``fromisoformat()`` and others put the bad text in theirs)."""
+    return DataIntegrityError(
+        f"data has a malformed tagged value ({type(error).__name__})"
+    )
 
 
 class JSONObjectDecoder:
@@ -238,13 +334,14 @@ class JSONObjectDecoder:
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError as error:
-            raise DataIntegrityError(f"data is not valid JSON: {error}") from error
+            raise DataIntegrityError(f"data is not valid JSON: {error}") from None
         tags = text.count('"__' if isinstance(text, str) else b'"__')  # type: ignore[arg-type]
         if self._always_walk:
             return self._walk_checked(obj)
         if not tags:
             return obj
-        if type(obj) is not dict:
+        if type(obj) is not dict or (len(obj) == 1 and _DICT_TAG in obj):
+            # (a dict escaped because its one key looks like a tag has no remembered keys)
             return self._walk_checked(obj)
         try:
             for key, tag, decoder in self._known_tags:  # untag them, counting the tags
@@ -255,7 +352,7 @@ class JSONObjectDecoder:
                         obj[key] = decoder(tagged)
                         tags -= 1
         except (TypeError, ValueError, ArithmeticError) as error:
-            raise DataIntegrityError(f"data has a malformed tagged value: {error}") from error
+            raise _malformed(error) from None
         if not tags:
             return obj
         self._learn_tags(obj)
@@ -265,7 +362,9 @@ class JSONObjectDecoder:
         try:
             return self._walk(obj)
         except (TypeError, ValueError, ArithmeticError) as error:
-            raise DataIntegrityError(f"data has a malformed tagged value: {error}") from error
+            raise _malformed(error) from None
+        except RecursionError:
+            raise DataIntegrityError("data nests too deeply to be decoded") from None
 
     def _learn_tags(self, obj: dict[str, Any]) -> None:
         """Remember the top-level keys of ``obj`` that hold a tagged plain value."""

@@ -74,11 +74,11 @@ class SequencedItemMapper(Generic[T]):
             sequence_id = state.pop(self.sequence_id_attr_name)
             position = state.pop(self.position_attr_name)
         except KeyError as missing:
-            raise InvalidEventError(
+            role = "sequence id" if missing.args[0] == self.sequence_id_attr_name else "position"
+            raise InvalidEventError(  # names the attributes, never their values
                 f"{type(domain_event).__qualname__} has no attribute {missing.args[0]!r}, "
-                f"which this mapper reads as the "
-                f"{'sequence id' if missing.args[0] == self.sequence_id_attr_name else 'position'}"
-                f": {domain_event!r}"
+                f"which this mapper reads as the {role}; its attributes are: "
+                f"{', '.join(sorted(map(str, domain_event.__dict__))) or 'none'}"
             ) from None
         cls = type(domain_event)
         try:

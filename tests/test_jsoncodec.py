@@ -1,9 +1,11 @@
 """The JSON codec brings every supported value back with its type, and users extend it."""
 
 import datetime
+import sys
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -64,8 +66,9 @@ def test_a_value_that_cannot_be_encoded_names_the_attribute() -> None:
 
 
 def test_non_str_dict_keys_are_refused() -> None:
-    with pytest.raises(EncodingError, match="key 1"):
-        JSONObjectEncoder().encode({"mapping": {1: "one"}})
+    with pytest.raises(EncodingError, match="dict key of type int is not a str") as caught:
+        JSONObjectEncoder().encode({"mapping": {4111: "one"}})
+    assert "4111" not in str(caught.value)  # a key may be a secret too
 
 
 def test_corrupt_json_is_a_data_integrity_error() -> None:
@@ -155,5 +158,139 @@ def test_encoding_never_changes_the_callers_values() -> None:
 
 
 def test_a_nested_non_str_key_is_named() -> None:
-    with pytest.raises(EncodingError, match=r"dict key 3 is not a str"):
+    with pytest.raises(EncodingError, match=r"dict key of type int is not a str"):
         JSONObjectEncoder().encode({"a": [{"b": {3: "x"}}]})
+
+
+# -- issue 15 part 6: the codec never changes a value and never fails raw -----------------
+
+
+@pytest.mark.parametrize("name", ["__int__", "__uuid__", "__datetime__", "__tuple__"])
+def test_an_attribute_named_like_a_tag_reads_the_same_every_time(name: str) -> None:
+    """The state's only attribute has a tag's name: the encoder escapes the dict, and the
+    decoder's remembered keys must not take the escape for a tagged value on a second read."""
+    text = JSONObjectEncoder().encode({name: "5"})
+    decoder = JSONObjectDecoder()
+    for _ in range(3):
+        assert decoder.decode(text) == {name: "5"}
+
+
+_PARIS = ZoneInfo("Europe/Paris")
+_ODD_DATETIMES = {
+    "offset_500us": datetime.datetime(
+        2020, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(microseconds=500))
+    ),
+    "offset_minus_3us": datetime.datetime(
+        2020, 1, 1, 12, tzinfo=datetime.timezone(-datetime.timedelta(microseconds=3))
+    ),
+    "offset_1s_500us": datetime.datetime(
+        2020, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(seconds=1, microseconds=500))
+    ),
+    "zoneinfo": datetime.datetime(2024, 7, 1, 12, 0, tzinfo=_PARIS),
+    "zoneinfo_fold_0": datetime.datetime(2021, 10, 31, 2, 30, tzinfo=_PARIS, fold=0),
+    "zoneinfo_fold_1": datetime.datetime(2021, 10, 31, 2, 30, tzinfo=_PARIS, fold=1),
+    "zoneinfo_skipped": datetime.datetime(2021, 3, 28, 2, 30, tzinfo=_PARIS, fold=1),
+    "naive_fold_1": datetime.datetime(2021, 10, 31, 2, 30, fold=1),
+    "time_offset_500us": datetime.time(
+        1, tzinfo=datetime.timezone(datetime.timedelta(microseconds=500))
+    ),
+    "time_zoneinfo": datetime.time(1, 2, 3, tzinfo=_PARIS),
+    "time_fold_1": datetime.time(1, 2, 3, fold=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ODD_DATETIMES))
+def test_offsets_zones_and_fold_come_back_exactly(name: str) -> None:
+    value = _ODD_DATETIMES[name]
+    back = round_trip(value)
+    assert type(back) is type(value) and back == value
+    assert back.tzinfo == value.tzinfo  # the same zone, not just the same offset
+    assert back.fold == value.fold
+    assert back.utcoffset() == value.utcoffset()
+    assert back.isoformat() == value.isoformat()
+    back_in_list = round_trip([value])[0]
+    assert back_in_list.tzinfo == value.tzinfo and back_in_list.fold == value.fold
+
+
+def test_a_zone_without_a_key_is_refused() -> None:
+    import zoneinfo
+
+    source = zoneinfo.TZPATH[0] + "/Europe/Paris" if zoneinfo.TZPATH else None
+    if source is None:
+        pytest.skip("no tz database on this machine")
+    with open(source, "rb") as file:
+        keyless = ZoneInfo.from_file(file)
+    with pytest.raises(EncodingError, match="without a key"):
+        JSONObjectEncoder().encode({"at": datetime.datetime(2024, 1, 1, tzinfo=keyless)})
+
+
+def test_an_integer_beyond_the_digit_limit_is_an_encoding_error() -> None:
+    huge = 10 ** (sys.get_int_max_str_digits() + 10)
+    for value in ({"n": huge}, {"n": [huge]}, {"n": (huge,)}):
+        with pytest.raises(EncodingError, match="digits"):
+            JSONObjectEncoder().encode(value)
+
+
+def test_a_stored_integer_beyond_the_digit_limit_is_a_data_integrity_error() -> None:
+    text = '{"n":{"__int__":"' + "1" * (sys.get_int_max_str_digits() + 1) + '"}}'
+    with pytest.raises(DataIntegrityError) as caught:
+        JSONObjectDecoder().decode(text)
+    assert "111111" not in str(caught.value)
+
+
+def _nested(depth: int) -> Any:
+    value: Any = {}
+    for _ in range(depth):
+        value = {"a": [value]}
+    return value
+
+
+def test_self_referencing_and_deep_values_are_encoding_errors() -> None:
+    looped: list[Any] = [1]
+    looped.append(looped)
+    mapping: dict[str, Any] = {}
+    mapping["self"] = mapping
+    for value in (looped, mapping, _nested(5000), [_nested(5000)], (_nested(5000),)):
+        with pytest.raises(EncodingError, match="nests too deeply"):
+            JSONObjectEncoder().encode({"x": value})
+    with pytest.raises(EncodingError):  # deeper than orjson writes, within Python's limit
+        JSONObjectEncoder().encode({"x": _nested(300)})
+
+
+def test_deep_stored_data_is_a_data_integrity_error() -> None:
+    text = '{"x":' + '{"a":[' * 600 + '{"__uuid__":"1"}' + "]}" * 600 + "}"
+    with pytest.raises(DataIntegrityError):
+        JSONObjectDecoder().decode(text)
+
+
+# -- issue 15 part 5: no value in a message -----------------------------------------------
+
+
+def test_messages_never_show_the_value() -> None:
+    class Card:
+        def __repr__(self) -> str:
+            return "Card(4111-1111-1111-1111)"
+
+    with pytest.raises(EncodingError) as caught:
+        JSONObjectEncoder().encode({"card": Card()})
+    assert "4111" not in str(caught.value) and "'card'" in str(caught.value)
+
+    class Same(JSONObjectEncoder):
+        def default(self, obj: Any) -> Any:
+            return obj
+
+    with pytest.raises(EncodingError) as caught:
+        Same().encode({"card": Card()})
+    assert "4111" not in str(caught.value)
+    for text in (
+        '{"card":{"__int__":"4111-1111"}}',
+        '{"card":{"__datetime__":"4111-1111"}}',
+        '{"card":{"__decimal__":"4111-1111"}}',
+        '{"card":{"__datetime_fields__":["4111-1111",null,0]}}',
+        '{"card":{"__datetime_fields__":["2020-01-01T00:00:00","4111/1111",0]}}',
+        '{"card":4111-1111}',
+    ):
+        with pytest.raises(DataIntegrityError) as read:
+            JSONObjectDecoder().decode(text)
+        assert "4111" not in str(read.value), text
+        assert read.value.__cause__ is None or "4111" not in str(read.value.__cause__)

@@ -157,3 +157,32 @@ def test_a_class_own_from_state_is_used_and_plain_classes_work() -> None:
         )
         assert type(plain) is PlainObject
         assert plain.__dict__ == {"a": [1], "sequence_id": sequence_id, "position": 2}
+
+
+# -- issue 15 part 5: no secret or plaintext in messages and reprs ------------------------
+
+
+def test_messages_never_show_the_state_of_an_event() -> None:
+    mapper: SequencedItemMapper[Any] = SequencedItemMapper(
+        sequence_id_attr_name="originator_id", position_attr_name="originator_version",
+        cipher=ReversingTestCipher(), always_encrypt=True,
+    )
+    with pytest.raises(InvalidEventError) as caught:
+        mapper.to_sequenced_item(DomainEvent(originator_id=uuid4(), card="4111-1111"))
+    assert "4111" not in str(caught.value) and "card" in str(caught.value)
+
+    class Card:
+        def __repr__(self) -> str:
+            return "Card(4111-1111)"
+
+    with pytest.raises(EncodingError) as encoding:
+        mapper.to_sequenced_item(
+            DomainEvent(originator_id=uuid4(), originator_version=0, card=Card())
+        )
+    assert "4111" not in str(encoding.value) and "'card'" in str(encoding.value)
+
+
+def test_the_repr_of_an_event_stored_encrypted_shows_no_values() -> None:
+    secret = Secret(sequence_id="s", position=0, card="4111-1111")
+    assert "4111" not in repr(secret) and "card" in repr(secret)
+    assert "4111" in repr(DomainEvent(card="4111"))  # plain events show their values
