@@ -88,3 +88,10 @@ class EventStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# Spans and metrics of append and reads where the OpenTelemetry extra is installed (see
+# telemetry.py); without it this imports nothing and leaves the methods above as they are.
+from .telemetry import instrument as _instrument  # noqa: E402
+
+_instrument(EventStore)
