@@ -105,3 +105,10 @@ def _refuse_non_events(events: Any) -> None:
                 f"append() takes domain events (objects with attributes); value {index} "
                 f"is a {type(event).__name__}"
             )
+
+
+# Spans and metrics of append and reads where the OpenTelemetry extra is installed (see
+# telemetry.py); without it this imports nothing and leaves the methods above as they are.
+from .telemetry import instrument as _instrument  # noqa: E402
+
+_instrument(EventStore)
