@@ -19,7 +19,7 @@ case "$what" in
     "${pip[@]}" -e . -e plugins/sqlalchemy_backend -e plugins/aes_cipher
     ;;
   all)
-    "${pip[@]}" -e ".[dev]" \
+    "${pip[@]}" -e ".[dev,cli,otel]" \
       -e "plugins/sqlalchemy_backend[postgresql,mysql]" \
       -e "plugins/aes_cipher[pycryptodome]" \
       -e plugins/cassandra_backend
