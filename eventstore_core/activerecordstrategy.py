@@ -37,7 +37,11 @@ class OrderedItem(NamedTuple):
 class AbstractActiveRecordStrategy(ABC, Generic[T]):
     """Reads and writes sequenced items of one ``sequenced_item_class`` in one table/store."""
 
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: What this strategy can do. Declared on the class; a strategy whose abilities depend on
+    #: its table or database (no global position column, SQLite ``:memory:``) sets its own
+    #: ``self.capabilities`` in ``__init__`` (e.g. ``dataclasses.replace(...)``). Read it
+    #: from the instance.
+    capabilities: Capabilities = Capabilities()
     #: The type every sequence id must have; backends with other id columns override it.
     sequence_id_type: ClassVar[type | tuple[type, ...]] = UUID
     #: The type every position must have (``bool`` is always refused).

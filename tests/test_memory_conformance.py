@@ -1,51 +1,32 @@
-"""The in-memory backend runs the conformance suite like every other backend."""
+"""The in-memory backend runs the backend kit like every other backend."""
 
 from decimal import Decimal
 from typing import Any
 
-from eventstore_core import InMemoryActiveRecordStrategy, StoredEvent
-from eventstore_core.testing import (
-    ActiveRecordStrategyTestCase,
-    GlobalOrderTestCase,
-    SnapshotTestCase,
-    TimestampSequencedTestCase,
-)
+from eventstore_core import InMemoryActiveRecordStrategy, SequencedItem, StoredEvent
+from eventstore_core.testing import BackendTestCase
+
+#: record -> the item class of its store
+ITEM_CLASSES: dict[str, Any] = {
+    "integer": SequencedItem, "stored_event": StoredEvent, "timestamp": SequencedItem,
+    "snapshot": StoredEvent,
+}
 
 
-class SharedInMemory:
-    """Tests of one test case share one store, as they would share a database."""
+class TestInMemory(BackendTestCase):
+    """One store per ``record`` per test: every call within a test reaches the same one."""
 
-    processes_share_store = False
-    item_class: Any = None
-    position_type: Any = None
+    backend_name = "memory"
 
-    def create_strategy(self) -> InMemoryActiveRecordStrategy[Any]:
-        if not hasattr(self, "_shared"):
-            self._shared: InMemoryActiveRecordStrategy[Any] = InMemoryActiveRecordStrategy(
-                **({"sequenced_item_class": self.item_class} if self.item_class else {}),
-                position_type=self.position_type,
+    def create_strategy(self, record: str = "integer") -> InMemoryActiveRecordStrategy[Any]:
+        stores = self.__dict__.setdefault("_stores", {})
+        if record not in stores:
+            stores[record] = InMemoryActiveRecordStrategy(
+                sequenced_item_class=ITEM_CLASSES[record],
+                position_type=Decimal if record == "timestamp" else None,
             )
-        return self._shared
+        return stores[record]
 
 
-class TestInMemory(SharedInMemory, ActiveRecordStrategyTestCase):
-    pass
-
-
-class TestInMemoryStoredEvent(SharedInMemory, ActiveRecordStrategyTestCase):
-    item_class = StoredEvent
-
-
-class TestInMemoryTimestamps(SharedInMemory, TimestampSequencedTestCase):
-    position_type = Decimal
-
-
-class TestInMemoryGlobalOrder(SharedInMemory, GlobalOrderTestCase):
-    pass
-
-
-class TestInMemorySnapshots(SharedInMemory, SnapshotTestCase):
-    item_class = StoredEvent
-
-    def create_snapshot_strategy(self) -> InMemoryActiveRecordStrategy[Any]:
-        return InMemoryActiveRecordStrategy(sequenced_item_class=StoredEvent)
+class TestInMemoryStoredEvents(TestInMemory):
+    record = "stored_event"

@@ -1,34 +1,38 @@
-"""The conformance suite: abstract test cases that every backend runs.
+"""The backend kit: every test the backends of this project pass, for yours to pass too.
 
-A backend author subclasses the test cases that match the backend's declared
-``capabilities`` and provides one factory, ``create_strategy()``, returning a ready strategy
-on a test database (the snapshot case also takes ``create_snapshot_strategy()``). Tests use
-fresh random sequence ids, so the database needs no cleaning between them.
+Subclass ``BackendTestCase`` and implement one factory, ``create_strategy(record)``::
 
-    from eventstore_core.testing import ActiveRecordStrategyTestCase
+    from eventstore_core.testing import BackendTestCase
 
-    class TestMyBackend(ActiveRecordStrategyTestCase):
-        def create_strategy(self):
-            return MyStrategy(...)
+    class TestMyBackend(BackendTestCase):
+        backend_name = "mydb"            # also prove the plugin's registration
 
-| test case | runs when the backend declares |
+        def create_strategy(self, record="integer"):
+            return MyStrategy(path=..., record=record)
+
+Each test runs when your strategy's ``capabilities`` call for it and is skipped, with the
+reason, when they do not; a capability you declare runs its tests, so one you do not honour
+fails. Tests use fresh random sequence ids, so the store needs no cleaning between them.
+Knobs (class attributes): ``racers`` and ``race_positions`` (the thread and process races),
+``writers``, ``events_per_writer`` and ``events_per_append`` (the live global-order test),
+``long_sequence`` (snapshots), ``start_method`` ("spawn", the default, or "fork": how child
+processes start), ``record`` (what the strategy tests ask for), ``backend_name`` and
+``config_url`` (registration). See ``docs/plugins.md``.
+
+| tests | run when the strategy declares |
 | --- | --- |
-| ``ActiveRecordStrategyTestCase`` | always |
-| ``TimestampSequencedTestCase`` | ``timestamp_positions`` |
-| ``SnapshotTestCase`` | ``snapshots`` |
-| ``GlobalOrderTestCase`` | ``global_order`` |
+| writing, reading, bounds, limits, bad input, thread races | always |
+| lists spanning sequences are all or nothing | ``transactions_across_sequences`` |
+| lists spanning sequences are refused | not ``transactions_across_sequences`` |
+| process races (``start_method``) | ``shared_between_processes`` |
+| timestamps (``create_strategy("timestamp")``) | ``timestamp_positions`` |
+| snapshots (``create_strategy("snapshot")``) | ``snapshots`` |
+| ``read_all``, live subscription, resume | ``global_order`` |
+| entry point, options, environment, AES | ``backend_name`` is set |
 """
 
-from .global_order_tests import GlobalOrderTestCase
-from .snapshot_tests import SnapshotTestCase
-from .strategy_tests import ActiveRecordStrategyTestCase
-from .timestamp_tests import TimestampSequencedTestCase
+from .kit import BackendTestCase
+from .requirements import requires, requires_not
 from .values import EXAMPLE_VALUES
 
-__all__ = [
-    "EXAMPLE_VALUES",
-    "ActiveRecordStrategyTestCase",
-    "GlobalOrderTestCase",
-    "SnapshotTestCase",
-    "TimestampSequencedTestCase",
-]
+__all__ = ["EXAMPLE_VALUES", "BackendTestCase", "requires", "requires_not"]

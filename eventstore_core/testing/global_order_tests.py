@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 import unittest
 from typing import Any
@@ -11,34 +10,29 @@ from uuid import uuid4
 
 from ..activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
 from ..subscription import CatchUpSubscription
+from .requirements import requires
 
 TOPIC = "eventstore_core.events#DomainEvent"
 
 
-class GlobalOrderTestCase(unittest.TestCase):
-    """Subclass with ``create_strategy()``; the backend must declare ``global_order``."""
+class GlobalOrderTests(unittest.TestCase):
+    """The global order (part of ``BackendTestCase``; runs when ``global_order`` is declared)."""
 
     __test__ = False
-    #: Writers in the live test: processes where the store is shared between processes.
+    #: Writers in the live test: processes (started by ``start_method``) where the store is
+    #: shared between processes, else threads.
     writers = 4
+    #: Events each writer appends in the live test.
     events_per_writer = 5000
+    #: Events per append in the live test.
     events_per_append = 10
-    processes_share_store = True
+    start_method = "spawn"
+    record = "integer"
+    strategy: AbstractActiveRecordStrategy[Any]
+    item_class: Any
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.__test__ = cls.create_strategy is not GlobalOrderTestCase.create_strategy  # type: ignore[attr-defined]
-
-    def create_strategy(self) -> AbstractActiveRecordStrategy[Any]:
+    def create_strategy(self, record: str = "integer") -> AbstractActiveRecordStrategy[Any]:
         raise NotImplementedError
-
-    def setUp(self) -> None:
-        self.strategy = self.create_strategy()
-        self.item_class = self.strategy.sequenced_item_class
-        self.assertTrue(self.strategy.capabilities.global_order)
-
-    def tearDown(self) -> None:
-        self.strategy.close()
 
     def last_position(self) -> int:
         position = 0
@@ -48,6 +42,7 @@ class GlobalOrderTestCase(unittest.TestCase):
                 return position
             position = page[-1].global_position
 
+    @requires("global_order")
     def test_read_all_in_the_order_of_commit(self) -> None:
         start = self.last_position()
         first, second = uuid4(), uuid4()
@@ -76,11 +71,13 @@ class GlobalOrderTestCase(unittest.TestCase):
             after = page[-1].global_position
         self.assertEqual(paged[: len(got)], got)
 
+    @requires("global_order")
     def test_subscriber_sees_every_item_once_in_order_while_writers_write(self) -> None:
         start = self.last_position()
         expected = self.writers * self.events_per_writer
         seen: list[OrderedItem] = []
-        subscription = CatchUpSubscription(self.create_strategy(), after=start, timeout=120)
+        subscription = CatchUpSubscription(self.create_strategy(self.record), after=start,
+                                           timeout=120)
 
         def follow() -> None:
             for ordered in subscription:
@@ -104,6 +101,7 @@ class GlobalOrderTestCase(unittest.TestCase):
             ordered = [o.item[1] for o in mine if o.item[0] == sequence_id]
             self.assertEqual(ordered, sorted(ordered))
 
+    @requires("global_order")
     def test_resume_after_a_restart_from_a_saved_position(self) -> None:
         start = self.last_position()
         sequence_id = uuid4()
@@ -116,43 +114,46 @@ class GlobalOrderTestCase(unittest.TestCase):
                 break
         saved = first.position  # what a subscriber would store with its results
         self.strategy.append([self.item_class(sequence_id, p, TOPIC, "{}") for p in (6, 7)])
-        resumed = CatchUpSubscription(self.create_strategy(), after=saved, timeout=0)
+        resumed = CatchUpSubscription(self.create_strategy(self.record), after=saved, timeout=0)
         got_rest = [o for o in resumed if o.item[0] == sequence_id]
         resumed.strategy.close()
         self.assertEqual([o.item[1] for o in got_first + got_rest], list(range(8)))
 
     def _run_writers(self) -> set[Any]:
         sequences = [uuid4() for _ in range(self.writers)]
-        if self.processes_share_store and self.strategy.capabilities.shared_between_processes:
-            context = multiprocessing.get_context("fork")
-            processes = [context.Process(target=self._write_in_child, args=(s,))
-                         for s in sequences]
+        if self.strategy.capabilities.shared_between_processes:
+            context: Any = multiprocessing.get_context(self.start_method)
+            processes = [context.Process(target=_write_in_child, args=(
+                type(self), self._testMethodName, s, self.events_per_writer,
+                self.events_per_append)) for s in sequences]
             for process in processes:
                 process.start()
             for process in processes:
                 process.join(timeout=600)
             self.assertEqual([p.exitcode for p in processes], [0] * len(processes))
         else:
-            threads = [threading.Thread(target=self._write, args=(self.strategy, s))
-                       for s in sequences]
+            threads = [threading.Thread(target=_write, args=(
+                self.strategy, s, self.events_per_writer, self.events_per_append))
+                for s in sequences]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=600)
         return set(sequences)
 
-    def _write(self, strategy: AbstractActiveRecordStrategy[Any], sequence_id: Any) -> None:
-        step = self.events_per_append
-        for start in range(0, self.events_per_writer, step):
-            strategy.append([self.item_class(sequence_id, p, TOPIC, f'{{"p":{p}}}')
-                             for p in range(start, min(start + step, self.events_per_writer))])
 
-    def _write_in_child(self, sequence_id: Any) -> None:
-        code = 1
-        try:
-            strategy = self.create_strategy()
-            self._write(strategy, sequence_id)
-            strategy.close()
-            code = 0
-        finally:
-            os._exit(code)
+def _write(strategy: AbstractActiveRecordStrategy[Any], sequence_id: Any, count: int,
+           step: int) -> None:
+    item_class = strategy.sequenced_item_class
+    for start in range(0, count, step):
+        strategy.append([item_class(sequence_id, p, TOPIC, f'{{"p":{p}}}')
+                         for p in range(start, min(start + step, count))])
+
+
+def _write_in_child(case_class: type[GlobalOrderTests], test_name: str, sequence_id: Any,
+                    count: int, step: int) -> None:
+    """A writer in a child process: a fresh test case's ``create_strategy`` (no setUp)."""
+    case = case_class(test_name)
+    strategy = case.create_strategy(case.record)
+    _write(strategy, sequence_id, count, step)
+    strategy.close()

@@ -1,4 +1,4 @@
-"""Abstract tests for snapshots: rebuilding from one equals replaying every event."""
+"""Tests for snapshots: rebuilding from one equals replaying every event."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..eventstore import EventStore
 from ..exceptions import DataIntegrityError
 from ..sequenceditemmapper import SequencedItemMapper
 from ..snapshots import Repository, Snapshot, SnapshotStrategy
+from .requirements import requires
 
 
 class Deposited(DomainEvent):
@@ -50,36 +51,30 @@ class ReversingTestCipher:
             raise DataIntegrityError("not ciphertext of this cipher") from error
 
 
-class SnapshotTestCase(unittest.TestCase):
-    """Subclass with ``create_strategy()`` (events) and ``create_snapshot_strategy()``.
-
-    Both return strategies whose items are ``StoredEvent``-shaped or ``SequencedItem``-shaped
-    with integer positions; the snapshot one on a table (or store) of its own.
-    """
+class SnapshotTests(unittest.TestCase):
+    """Snapshots (part of ``BackendTestCase``; run when ``snapshots`` is declared). Events are
+    stored by the test's strategy, snapshots by ``create_strategy("snapshot")``: a table (or
+    store) of its own, with integer positions."""
 
     __test__ = False
     #: Events in the long sequence that is rebuilt both ways.
     long_sequence = 2000
+    strategy: AbstractActiveRecordStrategy[Any]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.__test__ = cls.create_strategy is not SnapshotTestCase.create_strategy  # type: ignore[attr-defined]
-
-    def create_strategy(self) -> AbstractActiveRecordStrategy[Any]:
+    def opened(self, record: str) -> AbstractActiveRecordStrategy[Any]:
         raise NotImplementedError
 
-    def create_snapshot_strategy(self) -> AbstractActiveRecordStrategy[Any]:
-        raise NotImplementedError
+    @property
+    def snapshots_strategy(self) -> AbstractActiveRecordStrategy[Any]:
+        return self.opened("snapshot")
 
-    def setUp(self) -> None:
-        self.events_strategy = self.create_strategy()
-        self.snapshots_strategy = self.create_snapshot_strategy()
-        self.store = self._store(self.events_strategy)
-        self.snapshots = SnapshotStrategy(self._store(self.snapshots_strategy))
+    @property
+    def store(self) -> EventStore:
+        return self._store(self.strategy)
 
-    def tearDown(self) -> None:
-        self.events_strategy.close()
-        self.snapshots_strategy.close()
+    @property
+    def snapshots(self) -> SnapshotStrategy:
+        return SnapshotStrategy(self._store(self.snapshots_strategy))
 
     def _store(self, strategy: AbstractActiveRecordStrategy[Any], **mapper_args: Any) -> EventStore:
         mapper: SequencedItemMapper[Any] = SequencedItemMapper(
@@ -93,6 +88,7 @@ class SnapshotTestCase(unittest.TestCase):
         return [Deposited(originator_id=account_id, originator_version=v, amount=v % 7 + 1)
                 for v in range(start, start + count)]
 
+    @requires("snapshots")
     def test_take_and_get_snapshots_by_version(self) -> None:
         account_id = uuid4()
         self.assertIsNone(self.snapshots.get_snapshot(account_id))
@@ -110,6 +106,7 @@ class SnapshotTestCase(unittest.TestCase):
         self.assertEqual(earlier.restore().version, 9)
         self.assertIsNone(self.snapshots.get_snapshot(account_id, lte=8))
 
+    @requires("snapshots")
     def test_rebuild_from_snapshot_equals_full_replay(self) -> None:
         account_id = uuid4()
         repository = Repository(self.store, mutate, self.snapshots, snapshot_every=100)
@@ -123,16 +120,18 @@ class SnapshotTestCase(unittest.TestCase):
         replayed = repository.get(account_id, use_snapshots=False)
         self.assertEqual(vars(with_snapshot), vars(replayed))
         self.assertEqual(replayed.balance, sum(e.amount for e in events))  # type: ignore[attr-defined]
-        # as of an older version, between two snapshots
-        older = repository.get(account_id, lte=1234)
-        self.assertEqual(vars(older), vars(repository.get(account_id, lte=1234,
+        # as of an older version, between two snapshots (1234 of the default 2000)
+        between = self.long_sequence * 5 // 8 // 100 * 100 + 34
+        older = repository.get(account_id, lte=between)
+        self.assertEqual(vars(older), vars(repository.get(account_id, lte=between,
                                                              use_snapshots=False)))
-        self.assertEqual(older.version, 1234)
+        self.assertEqual(older.version, between)
         # events after the latest snapshot are applied on top of it
         repository.save(self.deposits(account_id, self.long_sequence, 3))
         self.assertEqual(vars(repository.get(account_id)),
                          vars(repository.get(account_id, use_snapshots=False)))
 
+    @requires("snapshots")
     def test_snapshot_every_n_events(self) -> None:
         account_id = uuid4()
         repository = Repository(self.store, mutate, self.snapshots, snapshot_every=5)
@@ -142,6 +141,7 @@ class SnapshotTestCase(unittest.TestCase):
                     self.snapshots.snapshot_store.get_domain_events(account_id)]
         self.assertEqual(versions, [4, 9])
 
+    @requires("snapshots")
     def test_snapshots_can_be_encrypted(self) -> None:
         secret_snapshots = SnapshotStrategy(self._store(
             self.snapshots_strategy, cipher=ReversingTestCipher(), always_encrypt=True))

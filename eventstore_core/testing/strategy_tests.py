@@ -1,10 +1,9 @@
-"""Abstract tests of the active record strategy contract (see ``eventstore_core.testing``)."""
+"""Tests of the active record strategy contract (see ``eventstore_core.testing``)."""
 
 from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import threading
 import unittest
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from ..exceptions import (
     ItemNotFound,
 )
 from ..sequenceditemmapper import SequencedItemMapper
+from .requirements import requires, requires_not
 from .values import EXAMPLE_VALUES
 
 TOPIC = "eventstore_core.events#DomainEvent"
@@ -28,38 +28,24 @@ TOPIC = "eventstore_core.events#DomainEvent"
 GAPPED_POSITIONS = [0, 1, 2, 4, 5, 7, 8, 9, 11, 12]
 
 
-class ActiveRecordStrategyTestCase(unittest.TestCase):
-    """Subclass and implement ``create_strategy``; every backend must pass these."""
+class StrategyTests(unittest.TestCase):
+    """The contract every backend fulfils (part of ``BackendTestCase``)."""
 
-    #: Set False in a subclass whose store cannot be opened from another process (the
-    #: in-memory backend, SQLite ``:memory:``): the process race is then not collected.
-    processes_share_store = True
-    #: How many writers race in the thread and process tests.
+    __test__ = False
+    #: Writers racing in the thread and process tests.
     racers = 4
     #: Positions each racer tries to claim.
     race_positions = 30
+    #: How the process tests start processes: "spawn" (the default) or "fork".
+    start_method = "spawn"
+    #: The ``record`` the strategy tests ask ``create_strategy`` for.
+    record = "integer"
+    strategy: AbstractActiveRecordStrategy[Any]
+    item_class: Any
+    capabilities: Any
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # Collected by pytest only once a subclass provides the factory.
-        cls.__test__ = cls.create_strategy is not ActiveRecordStrategyTestCase.create_strategy  # type: ignore[attr-defined]
-        if not cls.processes_share_store:
-            cls.test_processes_racing_for_positions = None  # type: ignore[assignment]
-
-    __test__ = False
-
-    def create_strategy(self) -> AbstractActiveRecordStrategy[Any]:
-        """Return a ready strategy on the test database (tables set up)."""
+    def create_strategy(self, record: str = "integer") -> AbstractActiveRecordStrategy[Any]:
         raise NotImplementedError
-
-    # -- fixtures -----------------------------------------------------------------------
-    def setUp(self) -> None:
-        self.strategy = self.create_strategy()
-        self.item_class = self.strategy.sequenced_item_class
-        self.capabilities = self.strategy.capabilities
-
-    def tearDown(self) -> None:
-        self.strategy.close()
 
     def item(self, sequence_id: Any, position: Any, data: str = '{"n":1}') -> Any:
         return self.item_class(sequence_id, position, TOPIC, data)
@@ -158,19 +144,26 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
             self.strategy.append([self.item(sequence_id, 0), self.item(sequence_id, 0, "{}")])
         self.assertEqual(self.strategy.get_items(sequence_id), [])
 
-    def test_list_spanning_sequences(self) -> None:
+    @requires("transactions_across_sequences")
+    def test_list_spanning_sequences_is_all_or_nothing(self) -> None:
         first, second = uuid4(), uuid4()
         taken = self.item(second, 1)
         self.strategy.append(taken)
         batch = [self.item(first, 0), self.item(first, 1), self.item(second, 0), taken]
-        if self.capabilities.transactions_across_sequences:
-            with self.assertRaises(ConcurrencyError):
-                self.strategy.append(batch)
-        else:
-            with self.assertRaises(EventStoreError):
-                self.strategy.append(batch[:3])
+        with self.assertRaises(ConcurrencyError):
+            self.strategy.append(batch)
         self.assertEqual(self.strategy.get_items(first), [])
         self.assertEqual(self.strategy.get_items(second), [taken])
+        self.strategy.append(batch[:3])
+        self.assertEqual(len(self.strategy.get_items(first) + self.strategy.get_items(second)), 4)
+
+    @requires_not("transactions_across_sequences")
+    def test_list_spanning_sequences_is_refused(self) -> None:
+        first, second = uuid4(), uuid4()
+        with self.assertRaises(EventStoreError):
+            self.strategy.append([self.item(first, 0), self.item(second, 0)])
+        self.assertEqual(self.strategy.get_items(first), [])
+        self.assertEqual(self.strategy.get_items(second), [])
 
     def test_empty_list_writes_nothing(self) -> None:
         self.strategy.append([])
@@ -199,7 +192,7 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
     # -- races --------------------------------------------------------------------------
     def test_threads_racing_for_positions(self) -> None:
         sequence_id = uuid4()
-        strategies = [self.create_strategy() for _ in range(self.racers)]
+        strategies = [self.create_strategy(self.record) for _ in range(self.racers)]
         won: list[list[int]] = [[] for _ in strategies]
         errors: list[BaseException] = []
         start = threading.Barrier(len(strategies))
@@ -222,18 +215,21 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
         self.assertEqual(errors, [])
         self._check_race(sequence_id, {f"t{i}": positions for i, positions in enumerate(won)})
 
+    @requires("shared_between_processes")
     def test_processes_racing_for_positions(self) -> None:
-        self.assertTrue(
-            self.capabilities.shared_between_processes,
-            "the backend declares it cannot be shared between processes: "
-            "set processes_share_store = False on this test case",
-        )
+        """Writers in other processes (started by ``start_method``) race for positions; the
+        parent's strategy, opened and used before they start, reads every winner after."""
+        before = uuid4()
+        self.strategy.append(self.item(before, 0))  # the parent's store is open and in use
         sequence_id = uuid4()
-        context = multiprocessing.get_context("fork")
+        context: Any = multiprocessing.get_context(self.start_method)
         results = context.Queue()
         start = context.Barrier(self.racers)
         processes = [
-            context.Process(target=self._process_racer, args=(i, sequence_id, start, results))
+            context.Process(target=_race_in_child, args=(
+                type(self), self._testMethodName, i, sequence_id, self.race_positions, start,
+                results,
+            ))
             for i in range(self.racers)
         ]
         for process in processes:
@@ -243,23 +239,10 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
             process.join(timeout=60)
         failures = [outcome for outcome in outcomes if outcome[0] == "error"]
         self.assertEqual(failures, [])
+        # the parent's strategy still works after its children closed theirs
+        self.assertEqual(self.strategy.get_items(before), [self.item(before, 0)])
+        self.strategy.append(self.item(before, 1))
         self._check_race(sequence_id, {name: positions for _, name, positions in outcomes})
-
-    def _process_racer(self, index: int, sequence_id: UUID, start: Any, results: Any) -> None:
-        # A forked child: never touch the parent's connections; leave without cleanup.
-        try:
-            strategy = self.create_strategy()
-            start.wait()
-            won = _claim_positions(strategy, self.item_class, sequence_id,
-                                   self.race_positions, f"p{index}")
-            strategy.close()
-            results.put(("ok", f"p{index}", won))
-        except BaseException as error:
-            results.put(("error", f"p{index}", repr(error)))
-        finally:
-            results.close()
-            results.join_thread()
-            os._exit(0)
 
     def _check_race(self, sequence_id: UUID, won: dict[str, list[int]]) -> None:
         claimed = sorted(p for positions in won.values() for p in positions)
@@ -283,8 +266,8 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
             if item[0] in mine:
                 seen.setdefault(item[0], []).append(item)
         self.assertEqual(seen, mine)
-        with self.assertRaises(ValueError):
-            next(iter(self.strategy.all_items(page_size=0)))
+        with self.assertRaises(InvalidEventError):
+            self.strategy.all_items(page_size=0)
 
     # -- through the event store --------------------------------------------------------
     def test_every_value_type_round_trips_through_the_store(self) -> None:
@@ -301,6 +284,23 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
             self.assertEqual(getattr(back, name), value, name)
         self.assertEqual(store.get_most_recent_event(sequence_id), event)
         self.assertEqual(store.get_domain_event(sequence_id, 0), event)
+
+
+def _race_in_child(
+    case_class: type[StrategyTests], test_name: str, index: int, sequence_id: UUID,
+    count: int, start: Any, results: Any,
+) -> None:
+    """One racer in a child process: a fresh test case's ``create_strategy`` (no setUp)."""
+    try:
+        case = case_class(test_name)
+        strategy = case.create_strategy(case.record)
+        start.wait()
+        won = _claim_positions(strategy, strategy.sequenced_item_class, sequence_id, count,
+                               f"p{index}")
+        strategy.close()
+        results.put(("ok", f"p{index}", won))
+    except BaseException as error:
+        results.put(("error", f"p{index}", repr(error)))
 
 
 def _claim_positions(

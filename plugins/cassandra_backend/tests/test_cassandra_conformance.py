@@ -1,7 +1,8 @@
-"""The core's conformance suite on a real Cassandra.
+"""The backend kit on a real Cassandra.
 
-Run for integer items and stored events (each through its own connection, and once through a
-session shared by the test case's strategies), timestamp positions and snapshots.
+Run for ``SequencedItem``s (each strategy through its own connection, and once through a
+session shared by the test case's strategies) and for ``StoredEvent``s. Process tests start
+their processes with ``spawn``.
 """
 
 from __future__ import annotations
@@ -9,13 +10,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from cassandra_server import test_settings
+from cassandra_server import TEST_KEYSPACE, test_settings
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
-from eventstore_core.testing import (
-    ActiveRecordStrategyTestCase,
-    SnapshotTestCase,
-    TimestampSequencedTestCase,
-)
+from eventstore_core.testing import BackendTestCase
 
 from eventstore_cassandra import (
     CassandraActiveRecordStrategy,
@@ -27,23 +24,28 @@ from eventstore_cassandra import (
 )
 
 
-class _OwnConnection:
+class _OwnConnection(BackendTestCase):
     """Each strategy connects by itself (as ``EventStore.from_config`` makes them).
 
-    The test case's tables are emptied once before its tests, so that iterating over
+    The tables are emptied once before the test case's tests, so that iterating over
     everything reads what these tests wrote, not what every earlier run left.
     """
 
-    item_class: Any = SequencedItem
-    record_class: Any = IntegerSequencedItemRecord
-    other_tables: tuple[Any, ...] = ()
+    __test__ = False
+    backend_name = "cassandra"
+    #: record -> (item class, record class)
+    records: dict[str, tuple[Any, Any]] = {
+        "integer": (SequencedItem, IntegerSequencedItemRecord),
+        "stored_event": (StoredEvent, StoredEventRecord),
+        "timestamp": (SequencedItem, TimestampSequencedItemRecord),
+        "snapshot": (StoredEvent, SnapshotRecord),
+    }
 
     @classmethod
     def setUpClass(cls) -> None:
-        super().setUpClass()  # type: ignore[misc]
-        datastore = CassandraDatastore(
-            settings=test_settings(), tables=(cls.record_class, *cls.other_tables)
-        )
+        super().setUpClass()
+        tables = tuple(record_class for _, record_class in cls.records.values())
+        datastore = CassandraDatastore(settings=test_settings(), tables=tables)
         datastore.setup_connection(make_default=False)
         try:
             datastore.setup_tables()
@@ -51,36 +53,35 @@ class _OwnConnection:
         finally:
             datastore.drop_connection()
 
-    def create_strategy(self) -> CassandraActiveRecordStrategy[Any]:
+    def create_strategy(self, record: str = "integer") -> CassandraActiveRecordStrategy[Any]:
+        item_class, record_class = self.records[record]
         return CassandraActiveRecordStrategy(
-            active_record_class=self.record_class,
-            sequenced_item_class=self.item_class,
+            active_record_class=record_class, sequenced_item_class=item_class,
             settings=test_settings(),
         )
 
 
 class _SharedSession(_OwnConnection):
-    """Strategies share one session given as ``session=`` (a forked child makes its own)."""
+    """Strategies share one session given as ``session=`` (another process makes its own)."""
 
+    __test__ = False
     datastore: CassandraDatastore | None = None
     owner_pid = 0
 
-    def create_strategy(self) -> CassandraActiveRecordStrategy[Any]:
+    def create_strategy(self, record: str = "integer") -> CassandraActiveRecordStrategy[Any]:
         cls = type(self)
         if cls.owner_pid and os.getpid() != cls.owner_pid:
-            return super().create_strategy()  # a forked child: the parent's session is unusable
+            return super().create_strategy(record)  # a forked child: not the parent's session
         if cls.datastore is None:
-            cls.datastore = CassandraDatastore(
-                settings=test_settings(), tables=(self.record_class,)
-            )
+            tables = tuple(record_class for _, record_class in self.records.values())
+            cls.datastore = CassandraDatastore(settings=test_settings(), tables=tables)
             cls.datastore.setup_connection(make_default=False)
             cls.datastore.setup_tables()
             cls.owner_pid = os.getpid()
+        item_class, record_class = self.records[record]
         return CassandraActiveRecordStrategy(
-            active_record_class=self.record_class,
-            sequenced_item_class=self.item_class,
-            session=cls.datastore.session,
-            keyspace=cls.datastore.settings.keyspace,
+            active_record_class=record_class, sequenced_item_class=item_class,
+            session=cls.datastore.session, keyspace=cls.datastore.settings.keyspace,
         )
 
     @classmethod
@@ -88,34 +89,22 @@ class _SharedSession(_OwnConnection):
         if cls.datastore is not None and os.getpid() == cls.owner_pid:
             cls.datastore.drop_connection()
             cls.datastore = None
-        super().tearDownClass()  # type: ignore[misc]
+        super().tearDownClass()
 
 
-class TestCassandraIntegerItems(_OwnConnection, ActiveRecordStrategyTestCase):
+class _Again:
+    """A second run of the kit: smaller sizes for what it repeats."""
+
+    long_sequence = 300
+
+
+class TestCassandra(_OwnConnection):
+    config_url = f"cassandra://{os.environ.get('CASSANDRA_HOSTS', '127.0.0.1')}/{TEST_KEYSPACE}"
+
+
+class TestCassandraStoredEvents(_Again, _OwnConnection):
+    record = "stored_event"
+
+
+class TestCassandraSharedSession(_Again, _SharedSession):
     pass
-
-
-class TestCassandraStoredEvents(_OwnConnection, ActiveRecordStrategyTestCase):
-    item_class = StoredEvent
-    record_class = StoredEventRecord
-
-
-class TestCassandraSharedSession(_SharedSession, ActiveRecordStrategyTestCase):
-    pass
-
-
-class TestCassandraTimestamps(_OwnConnection, TimestampSequencedTestCase):
-    record_class = TimestampSequencedItemRecord
-
-
-class TestCassandraSnapshots(_OwnConnection, SnapshotTestCase):
-    item_class = StoredEvent
-    record_class = StoredEventRecord
-    other_tables = (SnapshotRecord,)
-
-    def create_snapshot_strategy(self) -> CassandraActiveRecordStrategy[Any]:
-        return CassandraActiveRecordStrategy(
-            active_record_class=SnapshotRecord,
-            sequenced_item_class=StoredEvent,
-            settings=test_settings(),
-        )

@@ -1,25 +1,20 @@
-"""The core's conformance suite on SQLite (file and memory), PostgreSQL and MariaDB.
+"""The backend kit on SQLite (file and memory), PostgreSQL and MariaDB.
 
-Each database runs the strategy cases twice: with ``SequencedItem`` in
-``integer_sequenced_items`` and with ``StoredEvent`` in ``stored_events``; then the timestamp
-case (``timestamp_sequenced_items``), the snapshot case (events in ``stored_events``,
-snapshots in ``snapshots``, and once in ``stored_snapshots``) and the global order case
-(``integer_sequenced_items``; on the servers a table of its own, emptied first; writers are
-4 processes, or threads for ``:memory:``).
+Each database runs ``BackendTestCase`` twice: with ``SequencedItem``s (``record="integer"``)
+and with ``StoredEvent``s in ``stored_events``; the SQLite file once more with snapshots shaped
+like ``StoredEvent``s (``stored_snapshots``). On the servers, whose tables outlive the run,
+the integer items live in a table of their own that is emptied first (the kit reads the whole
+global order). Process tests start their processes with ``spawn``.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from uuid import UUID
 
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
-from eventstore_core.testing import (
-    ActiveRecordStrategyTestCase,
-    GlobalOrderTestCase,
-    SnapshotTestCase,
-    TimestampSequencedTestCase,
-)
+from eventstore_core.testing import BackendTestCase
 from sqlalchemy import BigInteger, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy_databases import MYSQL_URI, POSTGRES_URI, sqlite_file_uri
@@ -36,165 +31,6 @@ from eventstore_sqlalchemy import (
 )
 from eventstore_sqlalchemy.datastore import as_table
 from eventstore_sqlalchemy.records import TABLE_OPTIONS, DataText
-
-
-class _IntegerItems:
-    item_class: Any = SequencedItem
-    record_class: Any = IntegerSequencedItemRecord
-
-
-class _StoredEvents:
-    item_class: Any = StoredEvent
-    record_class: Any = StoredEventRecord
-
-
-class _Timestamps:
-    item_class: Any = SequencedItem
-    record_class: Any = TimestampSequencedItemRecord
-
-
-class _Snapshots:
-    """Events in ``stored_events``, snapshots in ``snapshots`` (``SequencedItem``s)."""
-
-    item_class: Any = StoredEvent
-    record_class: Any = StoredEventRecord
-    snapshot_item_class: Any = SequencedItem
-    snapshot_record_class: Any = SnapshotRecord
-
-
-class _OnURI:
-    """A new strategy, with its own engine, on the class's database for each call."""
-
-    uri: str
-    item_class: Any
-    record_class: Any
-    snapshot_item_class: Any = None
-    snapshot_record_class: Any = None
-
-    def create_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
-            sequenced_item_class=self.item_class,
-            active_record_class=self.record_class,
-            uri=self.uri,
-        )
-
-    def create_snapshot_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
-            sequenced_item_class=self.snapshot_item_class,
-            active_record_class=self.snapshot_record_class,
-            uri=self.uri,
-        )
-
-
-class _InMemory:
-    """Strategies sharing one in-memory SQLite database (it lives in one connection)."""
-
-    processes_share_store = False
-    item_class: Any
-    record_class: Any
-    snapshot_item_class: Any = None
-    snapshot_record_class: Any = None
-    datastore: SQLAlchemyDatastore | None = None
-
-    def _datastore(self) -> SQLAlchemyDatastore:
-        cls = type(self)
-        if cls.datastore is None:
-            tables = [self.record_class]
-            if self.snapshot_record_class is not None:
-                tables.append(self.snapshot_record_class)
-            cls.datastore = SQLAlchemyDatastore(
-                SQLAlchemySettings("sqlite:///:memory:"), tables=tables
-            )
-            cls.datastore.setup_tables()
-        return cls.datastore
-
-    def create_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
-            sequenced_item_class=self.item_class,
-            active_record_class=self.record_class,
-            session=self._datastore().session,
-        )
-
-    def create_snapshot_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
-            sequenced_item_class=self.snapshot_item_class,
-            active_record_class=self.snapshot_record_class,
-            session=self._datastore().session,
-        )
-
-
-class TestSQLiteFileIntegerItems(_IntegerItems, _OnURI, ActiveRecordStrategyTestCase):
-    uri = sqlite_file_uri("conformance")
-
-
-class TestSQLiteFileStoredEvents(_StoredEvents, _OnURI, ActiveRecordStrategyTestCase):
-    uri = sqlite_file_uri("conformance")
-
-
-class TestSQLiteMemoryIntegerItems(_IntegerItems, _InMemory, ActiveRecordStrategyTestCase):
-    pass
-
-
-class TestSQLiteMemoryStoredEvents(_StoredEvents, _InMemory, ActiveRecordStrategyTestCase):
-    pass
-
-
-class TestPostgreSQLIntegerItems(_IntegerItems, _OnURI, ActiveRecordStrategyTestCase):
-    uri = POSTGRES_URI
-
-
-class TestPostgreSQLStoredEvents(_StoredEvents, _OnURI, ActiveRecordStrategyTestCase):
-    uri = POSTGRES_URI
-
-
-class TestMariaDBIntegerItems(_IntegerItems, _OnURI, ActiveRecordStrategyTestCase):
-    uri = MYSQL_URI
-
-
-class TestMariaDBStoredEvents(_StoredEvents, _OnURI, ActiveRecordStrategyTestCase):
-    uri = MYSQL_URI
-
-
-# -- timestamp positions -----------------------------------------------------------------
-class TestSQLiteFileTimestamps(_Timestamps, _OnURI, TimestampSequencedTestCase):
-    uri = sqlite_file_uri("conformance")
-
-
-class TestSQLiteMemoryTimestamps(_Timestamps, _InMemory, TimestampSequencedTestCase):
-    pass
-
-
-class TestPostgreSQLTimestamps(_Timestamps, _OnURI, TimestampSequencedTestCase):
-    uri = POSTGRES_URI
-
-
-class TestMariaDBTimestamps(_Timestamps, _OnURI, TimestampSequencedTestCase):
-    uri = MYSQL_URI
-
-
-# -- snapshots -----------------------------------------------------------------------------
-class TestSQLiteFileSnapshots(_Snapshots, _OnURI, SnapshotTestCase):
-    uri = sqlite_file_uri("conformance")
-
-
-class TestSQLiteFileStoredSnapshots(_Snapshots, _OnURI, SnapshotTestCase):
-    """Snapshots shaped like ``StoredEvent``s, in ``stored_snapshots``."""
-
-    uri = sqlite_file_uri("conformance")
-    snapshot_item_class = StoredEvent
-    snapshot_record_class = StoredSnapshotRecord
-
-
-class TestSQLiteMemorySnapshots(_Snapshots, _InMemory, SnapshotTestCase):
-    pass
-
-
-class TestPostgreSQLSnapshots(_Snapshots, _OnURI, SnapshotTestCase):
-    uri = POSTGRES_URI
-
-
-class TestMariaDBSnapshots(_Snapshots, _OnURI, SnapshotTestCase):
-    uri = MYSQL_URI
 
 
 # -- the global order ------------------------------------------------------------------------
@@ -218,30 +54,116 @@ class GlobalOrderConformanceRecord(ConformanceBase):
     global_position: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
 
 
-class _EmptiedFirst(_OnURI):
-    item_class = SequencedItem
-    record_class = GlobalOrderConformanceRecord
+
+#: The SQLite file of these tests. Kept in the environment, so that the children of the process
+#: tests (spawned: they import this module afresh) reach the same file as their parent.
+SQLITE_URI = os.environ.setdefault("EVENTSTORE_CONFORMANCE_SQLITE_URI",
+                                   sqlite_file_uri("conformance"))
+
+
+class _OnDatabase(BackendTestCase):
+    """A new strategy, with its own engine, on the class's database for each call."""
+
+    __test__ = False
+    uri: str
+    backend_name = "sqlalchemy"
+    #: record -> (item class, record class)
+    records: dict[str, tuple[Any, Any]] = {
+        "integer": (SequencedItem, IntegerSequencedItemRecord),
+        "stored_event": (StoredEvent, StoredEventRecord),
+        "timestamp": (SequencedItem, TimestampSequencedItemRecord),
+        "snapshot": (SequencedItem, SnapshotRecord),
+    }
+
+    def create_strategy(self, record: str = "integer") -> SQLAlchemyActiveRecordStrategy[Any]:
+        item_class, record_class = self.records[record]
+        return SQLAlchemyActiveRecordStrategy(
+            sequenced_item_class=item_class, active_record_class=record_class, uri=self.uri
+        )
+
+
+class _Again:
+    """A second run of the kit on another item shape: smaller sizes for what it repeats."""
+
+    events_per_writer = 500
+    long_sequence = 300
+
+
+class _OnServer(_OnDatabase):
+    """Integer items in ``conformance_global_order_items``, emptied before the class runs."""
+
+    __test__ = False
+    records = {**_OnDatabase.records,
+               "integer": (SequencedItem, GlobalOrderConformanceRecord)}
 
     @classmethod
     def setUpClass(cls) -> None:
-        datastore = SQLAlchemyDatastore(SQLAlchemySettings(cls.uri), tables=(cls.record_class,))
+        super().setUpClass()
+        record_class = cls.records["integer"][1]
+        datastore = SQLAlchemyDatastore(SQLAlchemySettings(cls.uri), tables=(record_class,))
         datastore.setup_tables()
         with datastore.engine.begin() as conn:
-            conn.execute(as_table(cls.record_class).delete())
+            conn.execute(as_table(record_class).delete())
         datastore.drop_connection()
 
 
-class TestSQLiteFileGlobalOrder(_IntegerItems, _OnURI, GlobalOrderTestCase):
-    uri = sqlite_file_uri("conformance")
+class _InMemory(_OnDatabase):
+    """Strategies sharing one in-memory SQLite database (it lives in one connection)."""
+
+    __test__ = False
+    datastore: SQLAlchemyDatastore | None = None
+
+    def create_strategy(self, record: str = "integer") -> SQLAlchemyActiveRecordStrategy[Any]:
+        cls = type(self)
+        if cls.datastore is None:
+            cls.datastore = SQLAlchemyDatastore(
+                SQLAlchemySettings("sqlite:///:memory:"),
+                tables=[record_class for _, record_class in self.records.values()],
+            )
+            cls.datastore.setup_tables()
+        item_class, record_class = self.records[record]
+        return SQLAlchemyActiveRecordStrategy(
+            sequenced_item_class=item_class, active_record_class=record_class,
+            session=cls.datastore.session,
+        )
 
 
-class TestSQLiteMemoryGlobalOrder(_IntegerItems, _InMemory, GlobalOrderTestCase):
+class TestSQLiteFile(_OnDatabase):
+    uri = SQLITE_URI
+    config_url = SQLITE_URI
+
+
+class TestSQLiteFileStoredEvents(_Again, TestSQLiteFile):
+    record = "stored_event"
+
+
+class TestSQLiteFileStoredSnapshots(_Again, TestSQLiteFile):
+    """Snapshots shaped like ``StoredEvent``s, in ``stored_snapshots``."""
+
+    records = {**_OnDatabase.records, "snapshot": (StoredEvent, StoredSnapshotRecord)}
+
+
+class TestSQLiteMemory(_InMemory):
     pass
 
 
-class TestPostgreSQLGlobalOrder(_EmptiedFirst, GlobalOrderTestCase):
+class TestSQLiteMemoryStoredEvents(_Again, _InMemory):
+    record = "stored_event"
+
+
+class TestPostgreSQL(_OnServer):
     uri = POSTGRES_URI
 
 
-class TestMariaDBGlobalOrder(_EmptiedFirst, GlobalOrderTestCase):
+class TestPostgreSQLStoredEvents(_Again, _OnServer):
+    uri = POSTGRES_URI
+    record = "stored_event"
+
+
+class TestMariaDB(_OnServer):
     uri = MYSQL_URI
+
+
+class TestMariaDBStoredEvents(_Again, _OnServer):
+    uri = MYSQL_URI
+    record = "stored_event"
