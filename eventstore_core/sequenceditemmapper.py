@@ -15,7 +15,7 @@ from .exceptions import (
 )
 from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
-from .topics import get_topic, resolve_topic
+from .topics import resolve_topic, writable_topic
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
@@ -119,8 +119,8 @@ class SequencedItemMapper(Generic[T]):
         """The class a topic names, whether its events are encrypted, and how to build one
         from its state (None for ``DomainEvent._from_state``, which ``from_sequenced_item``
         does inline)."""
-        cls = resolve_topic(topic)
-        encrypted = (self._classes.get(cls) or self._class_info(cls))[1]
+        cls = resolve_topic(topic)  # an event class, or TopicResolutionError
+        encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
         build: Any = partial(_from_dict, cls)  # any other class: its __dict__ updated
         if issubclass(cls, DomainEvent):
             own = cls._from_state.__func__ is not _DEFAULT_FROM_STATE  # type: ignore[attr-defined]
@@ -129,9 +129,13 @@ class SequencedItemMapper(Generic[T]):
         return info
 
     def _class_info(self, cls: type) -> tuple[str, bool]:
-        """The topic of ``cls`` and whether its events are encrypted (then kept per class)."""
+        """The topic of ``cls`` and whether its events are encrypted (then kept per class).
+
+        A class whose topic would not resolve back to it when read is refused here
+        (``TopicResolutionError``), before anything of it is stored.
+        """
         encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
-        info = self._classes[cls] = (get_topic(cls), encrypted)
+        info = self._classes[cls] = (writable_topic(cls), encrypted)
         return info
 
     def _cipher(self) -> Cipher:
