@@ -30,7 +30,7 @@ from .sequenceditemmapper import SequencedItemMapper
 from .snapshots import Repository, Snapshot, SnapshotStrategy
 from .subscription import CatchUpSubscription
 from .timestamps import decimal_timestamp
-from .topics import get_topic, register_topic, resolve_topic
+from .topics import allow_module, get_topic, register_class, register_topic, resolve_topic
 
 __all__ = [
     "AbstractActiveRecordStrategy",
@@ -62,8 +62,10 @@ __all__ = [
     "TimestampedEvent",
     "TopicResolutionError",
     "decimal_timestamp",
+    "allow_module",
     "get_topic",
     "hookimpl",
+    "register_class",
     "register_topic",
     "resolve_topic",
 ]

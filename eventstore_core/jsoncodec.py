@@ -259,7 +259,8 @@ def _wrap_datetime(value: datetime.datetime) -> dict[str, Any]:
 def _wrap_time(value: datetime.time) -> dict[str, Any]:
     zone = value.tzinfo
     if zone is None and not value.fold:
-        return {"__time__": value}
+        # isoformat, not orjson: orjson 3.13 writes time(0, 0, 0, 10000) as "00:00:00.10000"
+        return {"__time__": value.isoformat()}
     if type(zone) is ZoneInfo:  # a time has no offset in a zone: keep the zone itself
         return {"__time_fields__": _fields(value, _zone_key(zone))}
     offset = value.utcoffset()
@@ -290,9 +291,17 @@ _WRAPPERS: dict[type, Callable[..., Any]] = {
     Decimal: lambda v: {"__decimal__": str(v)},
     bytes: lambda v: {"__bytes__": v.hex()},
     tuple: lambda self, v: {"__tuple__": [self._prepare(i) for i in v]},
-    set: lambda self, v: {"__set__": [self._prepare(i) for i in v]},
-    frozenset: lambda self, v: {"__frozenset__": [self._prepare(i) for i in v]},
+    set: lambda self, v: {"__set__": _sorted_items(self, v)},
+    frozenset: lambda self, v: {"__frozenset__": _sorted_items(self, v)},
 }
+
+
+def _sorted_items(encoder: JSONObjectEncoder, items: set[Any] | frozenset[Any]) -> list[Any]:
+    """The items of a set in the order of their JSON text: a set's own order changes when it
+    is rebuilt, and the same event must always give the same text."""
+    return sorted((encoder._prepare(item) for item in items), key=orjson.dumps)
+
+
 _CONTAINERS = (tuple, set, frozenset)
 _LEAVES = frozenset(_WRAPPERS).difference(_CONTAINERS)  # wrapped without walking inside
 

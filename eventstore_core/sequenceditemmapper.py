@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from .cipher import Cipher
+from .cipher import Cipher, associated_data, takes_associated_data
 from .events import DomainEvent
 from .exceptions import (
     DataIntegrityError,
@@ -15,7 +15,7 @@ from .exceptions import (
 )
 from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
-from .topics import get_topic, resolve_topic
+from .topics import resolve_topic, writable_topic
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
@@ -31,6 +31,10 @@ class SequencedItemMapper(Generic[T]):
     fields of the namedtuple) become the item's first two fields; the rest of the event's
     attributes are encoded (JSON by default) and, with ``always_encrypt`` (or an event class
     whose ``__always_encrypt__`` is true), encrypted with ``cipher``.
+
+    A cipher that takes ``associated_data`` (``eventstore_aes.AESCipher``) gets the item's
+    sequence id, position and topic, so that a ciphertext reads back only in its own row
+    (``binds_rows`` is then true); see ``eventstore_core.cipher``.
     """
 
     def __init__(
@@ -56,6 +60,17 @@ class SequencedItemMapper(Generic[T]):
         self.always_encrypt = always_encrypt
         self._classes: dict[type, tuple[str, bool]] = {}  # class -> (topic, encrypted)
         self._topics: dict[str, tuple[type, bool, Any]] = {}  # topic -> see _topic_info
+
+    @property
+    def cipher(self) -> Cipher | None:
+        """The cipher of encrypted events (None: no event may ask to be encrypted)."""
+        return self._cipher_object
+
+    @cipher.setter
+    def cipher(self, cipher: Cipher | None) -> None:
+        self._cipher_object = cipher
+        #: Whether ciphertexts are bound to their rows (the cipher takes associated data).
+        self.binds_rows = cipher is not None and takes_associated_data(cipher)
 
     @property
     def json_decoder(self) -> Any:
@@ -90,7 +105,12 @@ class SequencedItemMapper(Generic[T]):
             ) from None
         topic, encrypted = self._classes.get(cls) or self._class_info(cls)
         if encrypted:
-            data = self._cipher().encrypt(data)
+            if self.binds_rows:
+                data = self._cipher().encrypt(  # type: ignore[call-arg]
+                    data, associated_data(sequence_id, position, topic)
+                )
+            else:
+                data = self._cipher().encrypt(data)
         return tuple.__new__(self.sequenced_item_class, (sequence_id, position, topic, data))
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
@@ -101,7 +121,12 @@ class SequencedItemMapper(Generic[T]):
         try:
             cls, encrypted, build = self._topics.get(topic) or self._topic_info(topic)
             if encrypted:
-                data = self._cipher().decrypt(data)
+                if self.binds_rows:
+                    data = self._cipher().decrypt(  # type: ignore[call-arg]
+                        data, associated_data(sequence_id, position, topic)
+                    )
+                else:
+                    data = self._cipher().decrypt(data)
             state = self._decode(data)
             if type(state) is not dict:
                 raise DataIntegrityError(f"data is a {type(state).__name__}, not an object")
@@ -119,8 +144,8 @@ class SequencedItemMapper(Generic[T]):
         """The class a topic names, whether its events are encrypted, and how to build one
         from its state (None for ``DomainEvent._from_state``, which ``from_sequenced_item``
         does inline)."""
-        cls = resolve_topic(topic)
-        encrypted = (self._classes.get(cls) or self._class_info(cls))[1]
+        cls = resolve_topic(topic)  # an event class, or TopicResolutionError
+        encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
         build: Any = partial(_from_dict, cls)  # any other class: its __dict__ updated
         if issubclass(cls, DomainEvent):
             own = cls._from_state.__func__ is not _DEFAULT_FROM_STATE  # type: ignore[attr-defined]
@@ -129,15 +154,19 @@ class SequencedItemMapper(Generic[T]):
         return info
 
     def _class_info(self, cls: type) -> tuple[str, bool]:
-        """The topic of ``cls`` and whether its events are encrypted (then kept per class)."""
+        """The topic of ``cls`` and whether its events are encrypted (then kept per class).
+
+        A class whose topic would not resolve back to it when read is refused here
+        (``TopicResolutionError``), before anything of it is stored.
+        """
         encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
-        info = self._classes[cls] = (get_topic(cls), encrypted)
+        info = self._classes[cls] = (writable_topic(cls), encrypted)
         return info
 
     def _cipher(self) -> Cipher:
-        if self.cipher is None:
+        if self._cipher_object is None:
             raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
-        return self.cipher
+        return self._cipher_object
 
 
 def _from_dict(cls: type, state: dict[str, Any]) -> Any:

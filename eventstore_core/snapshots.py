@@ -12,8 +12,16 @@ from typing import Any, Generic, TypeVar
 
 from .events import DomainEvent
 from .eventstore import EventStore
-from .exceptions import ConcurrencyError, ItemNotFound
-from .topics import get_topic, resolve_topic
+from .exceptions import (
+    ConcurrencyError,
+    DataIntegrityError,
+    ItemNotFound,
+    TopicResolutionError,
+)
+from .topics import resolve_topic, writable_topic
+
+#: The topic of a snapshot whose state is a plain dict.
+DICT_TOPIC = "builtins#dict"
 
 S = TypeVar("S")
 
@@ -22,12 +30,21 @@ class Snapshot(DomainEvent):
     """State of an object (``state``, of class ``topic``) as of ``originator_version``."""
 
     def restore(self) -> Any:
-        """The object this snapshot was taken of, rebuilt without calling ``__init__``."""
-        cls = resolve_topic(self.topic)  # type: ignore[attr-defined]
+        """The object this snapshot was taken of, rebuilt without calling ``__init__``.
+
+        Its class must be an event class or registered (``register_class``), like the
+        class of any event read back; else ``TopicResolutionError``, before it is built.
+        """
+        topic = self.topic  # type: ignore[attr-defined]
         state = self.state  # type: ignore[attr-defined]
-        if cls is dict or not isinstance(state, dict):
+        if topic == DICT_TOPIC:
             return state
-        obj = object.__new__(cls)
+        cls = resolve_topic(topic)
+        if not isinstance(state, dict):
+            raise DataIntegrityError(
+                f"snapshot of {topic!r} has a {type(state).__name__} as its state, not a dict"
+            )
+        obj: Any = object.__new__(cls)
         obj.__dict__.update(state)
         return obj
 
@@ -50,7 +67,7 @@ class SnapshotStrategy:
         snapshot = Snapshot(**{
             self.id_attr: originator_id,
             self.version_attr: originator_version,
-            "topic": get_topic(type(state)),
+            "topic": DICT_TOPIC if type(state) is dict else writable_topic(type(state)),
             "state": state if type(state) is dict else dict(state.__dict__),
         })
         try:
@@ -117,4 +134,10 @@ class Repository(Generic[S]):
                 due[getattr(event, self.snapshot_strategy.id_attr)] = version
         for originator_id, version in due.items():
             state = self.get(originator_id, lte=version)
-            self.snapshot_strategy.take_snapshot(originator_id, state, version)
+            try:
+                self.snapshot_strategy.take_snapshot(originator_id, state, version)
+            except TopicResolutionError as error:
+                raise TopicResolutionError(
+                    f"the events were appended, but no snapshot of {originator_id} at version "
+                    f"{version} was taken: {error}"
+                ) from None

@@ -13,17 +13,21 @@ import tempfile
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from eventstore_core import ConcurrencyError, DomainEvent, EventStore
+from eventstore_core import ConcurrencyError, DomainEvent, EventStore, register_class
 
 
+# A class of __main__ is stored under a topic of its own, so that any process can read it.
+@register_class(topic="bank_demo#AccountOpened")
 class AccountOpened(DomainEvent):
     """An account was opened for a holder."""
 
 
+@register_class(topic="bank_demo#MoneyDeposited")
 class MoneyDeposited(DomainEvent):
     """Money was paid in."""
 
 
+@register_class(topic="bank_demo#MoneyWithdrawn")
 class MoneyWithdrawn(DomainEvent):
     """Money was taken out."""
 

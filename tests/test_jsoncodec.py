@@ -294,3 +294,24 @@ def test_messages_never_show_the_value() -> None:
             JSONObjectDecoder().decode(text)
         assert "4111" not in str(read.value), text
         assert read.value.__cause__ is None or "4111" not in str(read.value.__cause__)
+
+
+def test_a_set_gives_the_same_text_however_it_was_built() -> None:
+    """Found by the property test: an event read back re-encoded its set in another order,
+    so mapping item -> event -> item gave another item."""
+    items = [2, UUID(int=1), UUID(int=2**127), "x", (1, "y")]
+    texts = {
+        JSONObjectEncoder().encode({"s": set(order), "f": frozenset(order)})
+        for order in (items, items[::-1], items[2:] + items[:2])
+    }
+    assert len(texts) == 1
+    text = texts.pop()
+    assert JSONObjectEncoder().encode(JSONObjectDecoder().decode(text)) == text
+
+
+@pytest.mark.parametrize("micros", [10000, 20000, 99999, 1, 100000])
+def test_times_keep_their_microseconds(micros: int) -> None:
+    """Found by the property test: orjson writes time(0, 0, 0, 10000) as "00:00:00.10000",
+    which read back as 100000 microseconds."""
+    value = datetime.time(0, 0, 0, micros)
+    assert round_trip(value) == value

@@ -14,6 +14,7 @@ from eventstore_core import (
     SequencedItemMapper,
     StoredEvent,
     TopicResolutionError,
+    register_class,
 )
 from eventstore_core.testing.snapshot_tests import ReversingTestCipher
 from eventstore_core.topics import get_topic
@@ -136,8 +137,9 @@ class Upgraded(DomainEvent):
         return super()._from_state(state)
 
 
+@register_class
 class PlainObject:
-    """Not a DomainEvent: rebuilt without __init__, its attributes set."""
+    """Not a DomainEvent (so registered): rebuilt without __init__, its attributes set."""
 
     def __init__(self) -> None:
         raise AssertionError("__init__ is not called on the way back")

@@ -13,6 +13,7 @@ from ..eventstore import EventStore
 from ..exceptions import DataIntegrityError
 from ..sequenceditemmapper import SequencedItemMapper
 from ..snapshots import Repository, Snapshot, SnapshotStrategy
+from ..topics import register_class
 from .requirements import requires
 
 
@@ -20,6 +21,7 @@ class Deposited(DomainEvent):
     """Test event: an amount paid into an account."""
 
 
+@register_class  # the class of a snapshot's state is read back only when registered
 class Account:
     """Test aggregate rebuilt from ``Deposited`` events."""
 

@@ -4,10 +4,19 @@ Wire format, the same for both implementations (each decrypts what the other wro
 
     base64( nonce (12 bytes) || ciphertext (as long as the UTF-8 plaintext) || tag (16 bytes) )
 
-in the standard base64 alphabet with padding, as an ASCII ``str``. Every message gets a fresh
+in the standard base64 alphabet with padding, as an ASCII ``str``, and prefixed with
+``"v2:"`` when the message was encrypted with associated data. Every message gets a fresh
 random nonce from ``os.urandom``, so encrypting the same text twice gives two different
-ciphertexts. The GCM tag authenticates the message: an altered ciphertext or a wrong key raises
-``DataIntegrityError`` and never comes back as garbage.
+ciphertexts. The GCM tag authenticates the message and its associated data: an altered
+ciphertext, a wrong key, or other associated data raises ``DataIntegrityError`` and never
+comes back as garbage.
+
+Associated data is how the mapper binds a ciphertext to its row: it passes the item's
+sequence id, position and topic (``eventstore_core.cipher.associated_data``), so that Bob's row
+holding a copy of Alice's ciphertext, or a row whose topic was changed, does not decrypt.
+Messages without the ``"v2:"`` marker (written before associated data was used, or by
+``encrypt`` without it) still decrypt, with or without associated data, unless the cipher
+was made with ``accept_unbound=False``.
 
 Two implementations: the ``cryptography`` package's ``AESGCM`` (the default, a few microseconds
 a message) and pycryptodome (an optional extra, slower because GCM needs a new cipher object
@@ -30,6 +39,9 @@ NONCE_SIZE = 12
 TAG_SIZE = 16
 #: Accepted key lengths in bytes: AES-128, AES-192, AES-256.
 KEY_SIZES = (16, 24, 32)
+#: The marker of a message encrypted with associated data (not in the base64 alphabet).
+BOUND_PREFIX = "v2:"
+_BOUND_PREFIX_BYTES = BOUND_PREFIX.encode()
 #: Values of ``AESCipher(implementation=...)``; the first is the default.
 IMPLEMENTATIONS = ("cryptography", "pycryptodome")
 
@@ -49,12 +61,21 @@ class AESCipher:
     given as base64 text. ``implementation`` is ``"cryptography"`` (default) or
     ``"pycryptodome"`` (``pip install eventstore-aes[pycryptodome]``).
 
+    ``accept_unbound=False`` refuses (``DataIntegrityError``) a message made without
+    associated data when ``decrypt`` is given some: once every stored state was written
+    bound to its row, an unbound copy can no longer be slipped into a row.
+
     Instances are safe to share between threads.
     """
 
-    __slots__ = ("implementation", "key_bits", "_seal", "_open")
+    __slots__ = ("implementation", "key_bits", "accept_unbound", "_seal", "_open")
 
-    def __init__(self, aes_key: bytes | bytearray, implementation: str = "cryptography") -> None:
+    def __init__(
+        self,
+        aes_key: bytes | bytearray,
+        implementation: str = "cryptography",
+        accept_unbound: bool = True,
+    ) -> None:
         key = _check_key(aes_key)
         seal: _Transform
         open_: _Transform
@@ -70,6 +91,7 @@ class AESCipher:
             )
         self.implementation = implementation
         self.key_bits = len(key) * 8
+        self.accept_unbound = bool(accept_unbound)
         self._seal = seal
         self._open = open_
 
@@ -77,28 +99,54 @@ class AESCipher:
         return f"AESCipher(implementation={self.implementation!r}, key_bits={self.key_bits})"
 
     # -- the hot path -------------------------------------------------------------------
-    def encrypt(self, plaintext: str) -> str:
-        """Base64 text of a fresh nonce, the encrypted UTF-8 of ``plaintext`` and the tag."""
+    def encrypt(self, plaintext: str, associated_data: bytes | None = None) -> str:
+        """Base64 text of a fresh nonce, the encrypted UTF-8 of ``plaintext`` and the tag.
+
+        With ``associated_data`` the tag authenticates it too (it is not stored: ``decrypt``
+        must be given the same bytes), and the text starts with ``"v2:"``.
+        """
         if not isinstance(plaintext, str):
             raise TypeError(f"AESCipher.encrypt takes a str, got {type(plaintext).__name__}")
         nonce = os.urandom(NONCE_SIZE)
-        message = nonce + self._seal(nonce, plaintext.encode(), None)
-        return b2a_base64(message, newline=False).decode("ascii")
+        if associated_data is None:
+            message = nonce + self._seal(nonce, plaintext.encode(), None)
+            return b2a_base64(message, newline=False).decode("ascii")
+        message = nonce + self._seal(nonce, plaintext.encode(), _check_ad(associated_data))
+        return BOUND_PREFIX + b2a_base64(message, newline=False).decode("ascii")
 
-    def decrypt(self, ciphertext: str | bytes) -> str:
+    def decrypt(self, ciphertext: str | bytes, associated_data: bytes | None = None) -> str:
         """The text that ``encrypt`` was given; ``DataIntegrityError`` if it cannot be trusted.
 
-        Raised for text that is not base64, too short to be a message, altered in any way, or
-        encrypted under another key.
+        Raised for text that is not base64, too short to be a message, altered in any way,
+        encrypted under another key, or (a ``"v2:"`` message) encrypted with other associated
+        data than ``associated_data``.
         """
-        message = _decode_message(ciphertext)
+        bound = (
+            ciphertext.startswith(BOUND_PREFIX)
+            if isinstance(ciphertext, str)
+            else isinstance(ciphertext, bytes | bytearray)
+            and ciphertext.startswith(_BOUND_PREFIX_BYTES)
+        )
+        if bound:
+            message = _decode_message(ciphertext[len(BOUND_PREFIX):])
+            data = b"" if associated_data is None else _check_ad(associated_data)
+        else:
+            if associated_data is not None and not self.accept_unbound:
+                raise DataIntegrityError(
+                    "the ciphertext is not bound to its row (it was encrypted without "
+                    "associated data), and this cipher accepts only bound ones"
+                )
+            message = _decode_message(ciphertext)
+            data = None
         try:
-            plaintext = self._open(message[:NONCE_SIZE], message[NONCE_SIZE:], None)
+            plaintext = self._open(message[:NONCE_SIZE], message[NONCE_SIZE:], data)
         except (InvalidTag, ValueError):
             raise DataIntegrityError(
                 f"AES-GCM authentication failed for a {len(message)}-byte message: the "
-                f"ciphertext was altered, or it was encrypted with another key than this "
-                f"{self.key_bits}-bit one"
+                f"ciphertext was altered, "
+                + ("was copied from another row (its sequence, position or topic differ), "
+                   if bound else "")
+                + f"or it was encrypted with another key than this {self.key_bits}-bit one"
             ) from None
         try:
             return plaintext.decode()
@@ -160,6 +208,14 @@ def _check_key(aes_key: object) -> bytes:
             f"the AES key is {len(aes_key)} bytes long; it must be {_KEY_SIZES_TEXT}"
         )
     return bytes(aes_key)
+
+
+def _check_ad(associated_data: object) -> bytes:
+    if not isinstance(associated_data, bytes | bytearray):
+        raise TypeError(
+            f"associated_data must be bytes, got {type(associated_data).__name__}"
+        )
+    return bytes(associated_data)
 
 
 def _decode_message(ciphertext: str | bytes) -> bytes:
