@@ -11,8 +11,10 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from .. import plugins
+from ..assembly import STORE_OPTIONS
 from ..eventstore import EventStore
 from ..exceptions import ConfigurationError
 
@@ -42,19 +44,25 @@ def open_store(spec: str) -> EventStore:
             f"sqlite:///app.db, postgresql+psycopg://user@host/db, cassandra://host/keyspace, "
             f"memory://"
         )
-    options: dict[str, Any] = dict(parse_qsl(parts.query))
-    if scheme == "memory":
-        return EventStore.from_config("memory", **options)
-    if scheme == "cassandra":
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    backend = {"memory": "memory", "cassandra": "cassandra"}.get(scheme, "sqlalchemy")
+    known = {option.name for option in STORE_OPTIONS}
+    registered = plugins.backends().get(backend)
+    if registered is not None:
+        known |= {option.name for option in registered.options}
+    # store and backend options; any other parameter belongs to the database URL
+    options: dict[str, Any] = {k: v for k, v in query if k in known}
+    if backend == "cassandra":
         hosts = [h for h in parts.netloc.split(",") if h]
         keyspace = parts.path.strip("/")
         if hosts:
             options["hosts"] = hosts
         if keyspace:
             options["keyspace"] = keyspace
-        return EventStore.from_config("cassandra", **options)
-    uri = spec.split("?", 1)[0]
-    return EventStore.from_config("sqlalchemy", uri=uri, **options)
+    elif backend == "sqlalchemy":
+        rest = urlencode([(k, v) for k, v in query if k not in known])
+        options["uri"] = spec.split("?", 1)[0] + (f"?{rest}" if rest else "")
+    return EventStore.from_config(backend, **options)
 
 
 def redact(spec: str) -> str:
