@@ -1,8 +1,10 @@
 """The contract every backend fulfils: write sequenced items, read them back.
 
-A concrete strategy implements ``_append``, ``get_items`` and ``_iter_pages`` (plus
-``capabilities``); argument checking and the shared conventions live here so that every backend
-behaves the same way.
+A concrete strategy implements ``_append``, ``_get_items`` and ``_iter_pages`` (plus
+``capabilities``); argument checking and the shared conventions live here, so that every backend
+refuses the same input with the same exception and message. The public methods (``append``,
+``get_items``, ``get_item``, ``all_items``) check their arguments and call the narrow abstract
+methods with clean ones. ``docs/plugins.md`` describes the contract.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from .capabilities import Capabilities
-from .exceptions import ConcurrencyError, InvalidEventError, ItemNotFound
+from .exceptions import InvalidEventError, ItemNotFound
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
@@ -35,7 +37,11 @@ class OrderedItem(NamedTuple):
 class AbstractActiveRecordStrategy(ABC, Generic[T]):
     """Reads and writes sequenced items of one ``sequenced_item_class`` in one table/store."""
 
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: What this strategy can do. Declared on the class; a strategy whose abilities depend on
+    #: its table or database (no global position column, SQLite ``:memory:``) sets its own
+    #: ``self.capabilities`` in ``__init__`` (e.g. ``dataclasses.replace(...)``). Read it
+    #: from the instance.
+    capabilities: Capabilities = Capabilities()
     #: The type every sequence id must have; backends with other id columns override it.
     sequence_id_type: ClassVar[type | tuple[type, ...]] = UUID
     #: The type every position must have (``bool`` is always refused).
@@ -102,7 +108,7 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         item_class = self.sequenced_item_class
         if not isinstance(item, item_class):
             raise InvalidEventError(
-                f"expected a {item_class.__name__}, got {type(item).__name__}: {item!r}"
+                f"expected a {item_class.__name__}, got {type(item).__name__}"
             )
         sequence_id, position, topic, data = item[0], item[1], item[2], item[3]
         if not isinstance(sequence_id, seq_type):
@@ -133,7 +139,7 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
 
     @staticmethod
     def _check_distinct(items: Sequence[Any]) -> None:
-        """A position may appear once per sequence in one append."""
+        """A position may appear once per sequence in one append (else ``InvalidEventError``)."""
         if len(set(map(id, map(_SEQUENCE_ID, items)))) == 1:  # the usual case: one sequence
             keys: set[Any] = set(map(_POSITION, items))
         else:
@@ -143,13 +149,13 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         seen: set[Any] = set()
         for item in items:
             if (item[0], item[1]) in seen:
-                raise ConcurrencyError(
+                # An input error, not a conflict: retrying the same list can never succeed.
+                raise InvalidEventError(
                     f"position {item[1]} of sequence {item[0]} appears twice in one append"
                 )
             seen.add((item[0], item[1]))
 
     # -- reading ------------------------------------------------------------------------
-    @abstractmethod
     def get_items(
         self,
         sequence_id: Any,
@@ -163,8 +169,31 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         """Items of one sequence within the bounds, ordered by position.
 
         ``limit`` applies after the order: ascending gives the first ``limit`` items,
-        descending the last ``limit`` items (newest first).
+        descending the last ``limit`` items (newest first). A sequence id, bound or limit of
+        the wrong type is ``InvalidEventError`` (a ``ValueError``), the same on every backend.
         """
+        self.check_sequence_id(sequence_id)
+        for name, bound in (("gt", gt), ("gte", gte), ("lt", lt), ("lte", lte)):
+            if bound is not None:
+                self.check_bound(name, bound, sequence_id)
+        self.check_limit(limit)
+        if limit == 0:
+            return []
+        return self._get_items(sequence_id, gt, gte, lt, lte, limit, bool(is_ascending))
+
+    @abstractmethod
+    def _get_items(
+        self,
+        sequence_id: Any,
+        gt: Any,
+        gte: Any,
+        lt: Any,
+        lte: Any,
+        limit: int | None,
+        is_ascending: bool,
+    ) -> list[T]:
+        """Read checked arguments: a sequence id of ``sequence_id_type``, bounds of the
+        position type (or None), ``limit`` None or at least 1, ``is_ascending`` a bool."""
 
     def get_item(self, sequence_id: Any, position: Any) -> T:
         """The item at one position; ``ItemNotFound`` if there is none."""
@@ -174,11 +203,12 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         return items[0]
 
     def all_items(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[T]:
-        """Every stored item of every sequence, read page by page, never all at once."""
-        if page_size < 1:
-            raise ValueError(f"page_size must be at least 1, got {page_size}")
-        for page in self._iter_pages(page_size):
-            yield from page
+        """Every stored item of every sequence, read page by page, never all at once.
+
+        A ``page_size`` that is not an int of at least 1 is refused at once.
+        """
+        self.check_page_size(page_size)
+        return (item for page in self._iter_pages(page_size) for item in page)
 
     @abstractmethod
     def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
@@ -208,11 +238,50 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
     def close(self) -> None:
         """Release connections held by this strategy (optional for backends)."""
 
+    # -- argument checks (the same messages on every backend) ----------------------------
+    def check_sequence_id(self, sequence_id: Any) -> None:
+        """``InvalidEventError`` unless ``sequence_id`` has the type this strategy stores."""
+        if not isinstance(sequence_id, self.sequence_id_type):
+            raise InvalidEventError(
+                f"sequence id {sequence_id!r} has type {type(sequence_id).__name__}, "
+                f"expected {_type_names(self.sequence_id_type)}"
+            )
+
+    def check_bound(self, name: str, bound: Any, sequence_id: Any) -> None:
+        """``InvalidEventError`` unless a read bound can be compared with stored positions:
+        an int for integer positions; a finite Decimal, int or float for timestamps."""
+        pos_types = _as_tuple(self.position_type)
+        if Decimal in pos_types:
+            allowed: tuple[type, ...] = (*pos_types, int, float)
+            expected = "a finite Decimal, int or float timestamp"
+        else:
+            allowed, expected = pos_types, _type_names(self.position_type)
+        if isinstance(bound, bool) or not isinstance(bound, allowed):
+            raise InvalidEventError(
+                f"{name}={bound!r} (read of sequence {sequence_id}) has type "
+                f"{type(bound).__name__}, expected {expected}"
+            )
+        if isinstance(bound, Decimal | float) and not _is_finite(bound):
+            raise InvalidEventError(
+                f"{name}={bound!r} (read of sequence {sequence_id}) is not a finite number"
+            )
+
     @staticmethod
-    def check_limit(limit: int | None) -> None:
+    def check_limit(limit: int | None, name: str = "limit") -> None:
+        """``InvalidEventError`` unless ``limit`` is None or an int of at least 0."""
         wrong_type = isinstance(limit, bool) or not isinstance(limit, int)
         if limit is not None and (wrong_type or limit < 0):
-            raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+            raise InvalidEventError(f"{name} must be a non-negative int or None, got {limit!r}")
+
+    @staticmethod
+    def check_page_size(page_size: int, name: str = "page_size") -> None:
+        """``InvalidEventError`` unless ``page_size`` is an int of at least 1."""
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise InvalidEventError(f"{name} must be an int of at least 1, got {page_size!r}")
+
+
+def _is_finite(number: Decimal | float) -> bool:
+    return Decimal(number).is_finite() if isinstance(number, float) else number.is_finite()
 
 
 def _is_microsecond_timestamp(position: Decimal) -> bool:

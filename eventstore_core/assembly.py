@@ -1,5 +1,9 @@
 """``EventStore.from_config``: a working store assembled from whatever plugins are installed.
 
+The backend is named (``from_config("sqlalchemy", uri=...)``) or given by a configuration
+string whose scheme a backend registered (``from_config("postgresql://user@host/db?cipher=aes")``,
+or the variable ``EVENTSTORE_URL``); query parameters are options, checked like keywords.
+
 Store options (each also read from ``EVENTSTORE_<NAME>``): ``backend`` (default
 ``sqlalchemy``, whose default is a SQLite file), ``cipher`` and ``cipher_key`` (32/24/16 bytes
 or their base64 text), ``codec`` (default ``json``), ``sequence_id_attr_name`` and
@@ -15,7 +19,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import plugins
+from . import plugins, urls
 from .config import Option, describe_options, resolve_options
 from .exceptions import ConfigurationError
 from .sequenceditemmapper import SequencedItemMapper
@@ -43,16 +47,27 @@ def assemble(
     options: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
 ) -> EventStore:
+    """A store from a backend name or a configuration string (``backend``, else
+    ``EVENTSTORE_URL``, else ``EVENTSTORE_BACKEND``), keyword options and the environment."""
     environ = os.environ if environ is None else environ
+    if backend is None and environ.get("EVENTSTORE_URL"):
+        if environ.get("EVENTSTORE_BACKEND"):
+            raise ConfigurationError(
+                "both EVENTSTORE_URL and EVENTSTORE_BACKEND are set: set only one (the URL "
+                "names its backend by its scheme)"
+            )
+        backend = environ["EVENTSTORE_URL"]
+    if backend is not None and urls.looks_like_url(backend):
+        registration, options = _from_url(urls.StoreURL.parse(backend), options)
+    else:
+        name = backend or environ.get("EVENTSTORE_BACKEND") or DEFAULT_BACKEND
+        registration = plugins.lookup("backend", name, plugins.backends(), _hint(name))
     store_names = {option.name for option in STORE_OPTIONS}
     store_given = {k: v for k, v in options.items() if k in store_names}
     backend_given = {k: v for k, v in options.items() if k not in store_names}
     store = resolve_options("EventStore.from_config()", STORE_OPTIONS, store_given, environ)
-
-    backend_name = backend or environ.get("EVENTSTORE_BACKEND") or DEFAULT_BACKEND
-    registration = plugins.lookup("backend", backend_name, plugins.backends(), _hint(backend_name))
     backend_options = resolve_options(
-        f"backend {backend_name!r} ({registration.distribution})",
+        f"backend {registration.name!r} ({registration.distribution})",
         registration.options,
         backend_given,
         environ,
@@ -64,12 +79,60 @@ def assemble(
         sequenced_item_class=strategy.sequenced_item_class,
         sequence_id_attr_name=store["sequence_id_attr_name"],
         position_attr_name=store["position_attr_name"],
-        json_encoder_class=codec.factory,  # type: ignore[arg-type]
-        json_decoder_class=codec.extra["decoder_class"],
+        json_encoder_class=codec.encoder_class,  # type: ignore[arg-type]
+        json_decoder_class=codec.decoder_class,  # type: ignore[arg-type]
         cipher=cipher,
         always_encrypt=cipher is not None,
     )
     return store_class(sequenced_item_mapper=mapper, active_record_strategy=strategy)
+
+
+def _from_url(
+    url: urls.StoreURL, keywords: Mapping[str, Any]
+) -> tuple[plugins.BackendRegistration, dict[str, Any]]:
+    """The backend serving ``url`` and every option: from the URL's parts, its query
+    parameters (parsed and checked like keyword options) and ``keywords``."""
+    registration = plugins.backend_for_scheme(url)
+    shown = url.redacted
+    assert registration.options_from_url is not None  # checked when it registered
+    try:
+        options = dict(registration.options_from_url(url))
+    except ConfigurationError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise ConfigurationError(
+            f"configuration string {shown!r} cannot be read by backend "
+            f"{registration.name!r} ({registration.distribution}): {error}"
+        ) from None
+    known = {option.name: option for option in (*STORE_OPTIONS, *registration.options)}
+    for name, text in url.query:
+        option = known.get(name)
+        if option is None:
+            raise ConfigurationError(
+                f"configuration string {shown!r}: unknown option {name!r}; backend "
+                f"{registration.name!r} and the store accept: "
+                + describe_options((*STORE_OPTIONS, *registration.options))
+            )
+        if name in options:
+            raise ConfigurationError(
+                f"configuration string {shown!r}: option {name!r} is given both by the "
+                f"URL's parts and as a query parameter"
+            )
+        try:
+            options[name] = option.parse(text)
+        except (TypeError, ValueError) as error:
+            value = urls.MASK if name in urls.SECRET_NAMES else repr(text)
+            raise ConfigurationError(
+                f"configuration string {shown!r}: {name}={value} is not a valid value "
+                f"for option {name!r}: {error if value != urls.MASK else 'cannot be parsed'}"
+            ) from None
+    both = sorted(set(options) & {k for k, v in keywords.items() if v is not None})
+    if both:
+        raise ConfigurationError(
+            f"option(s) {', '.join(both)} given both in the configuration string {shown!r} "
+            f"and as keyword arguments: give each once"
+        )
+    return registration, {**options, **keywords}
 
 
 def _make_cipher(name: str | None, key: Any) -> Any:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy
+from .exceptions import InvalidEventError
 from .sequenceditemmapper import SequencedItemMapper
 
 
@@ -35,10 +36,14 @@ class EventStore:
     def append(self, domain_event_or_events: Any) -> None:
         """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken."""
         to_item = self.sequenced_item_mapper.to_sequenced_item
-        if isinstance(domain_event_or_events, list | tuple):
-            self.active_record_strategy.append([to_item(e) for e in domain_event_or_events])
-        else:
-            self.active_record_strategy.append(to_item(domain_event_or_events))
+        events = domain_event_or_events
+        many = isinstance(events, list | tuple)
+        try:
+            items = [to_item(e) for e in events] if many else to_item(events)
+        except AttributeError:
+            _refuse_non_events(events if many else [events])
+            raise
+        self.active_record_strategy.append(items)
 
     # -- reading ------------------------------------------------------------------------
     def get_domain_events(
@@ -72,9 +77,8 @@ class EventStore:
 
     def all_domain_events(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[Any]:
         """Every stored event of every sequence, read page by page, never all at once."""
-        from_item = self.sequenced_item_mapper.from_sequenced_item
-        for item in self.active_record_strategy.all_items(page_size=page_size):
-            yield from_item(item)
+        items = self.active_record_strategy.all_items(page_size=page_size)  # checks at once
+        return map(self.sequenced_item_mapper.from_sequenced_item, items)
 
     def __iter__(self) -> Iterator[Any]:
         return self.all_domain_events()
@@ -88,6 +92,19 @@ class EventStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _refuse_non_events(events: Any) -> None:
+    """``InvalidEventError`` for the first value that is not an event object (None, a dict).
+
+    Only its type is named: its value may hold what the cipher was meant to hide.
+    """
+    for index, event in enumerate(events):
+        if not hasattr(event, "__dict__"):
+            raise InvalidEventError(
+                f"append() takes domain events (objects with attributes); value {index} "
+                f"is a {type(event).__name__}"
+            )
 
 
 # Spans and metrics of append and reads where the OpenTelemetry extra is installed (see

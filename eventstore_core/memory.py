@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy, OrderedItem, T
 from .capabilities import Capabilities
-from .exceptions import ConcurrencyError
-from .hookspecs import hookimpl
+from .exceptions import ConcurrencyError, ConfigurationError
+from .hookspecs import BackendRegistrar, hookimpl
 from .sequenceditem import SequencedItem
+from .urls import StoreURL
 
 
 class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
@@ -50,11 +51,9 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
 
     def _append(self, items: list[T]) -> None:
         with self._lock:
-            for item in items:
-                if item[1] in self._items.get(item[0], ()):
-                    raise ConcurrencyError(
-                        f"position {item[1]} of sequence {item[0]} is already taken"
-                    )
+            taken = [item for item in items if item[1] in self._items.get(item[0], ())]
+            if taken:
+                raise ConcurrencyError(_taken_message(taken))
             for item in items:
                 sequence_id, position = item[0], item[1]
                 if sequence_id not in self._items:
@@ -65,17 +64,16 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             self._log.extend(items)
             self._stored.notify_all()
 
-    def get_items(
+    def _get_items(
         self,
         sequence_id: Any,
-        gt: Any = None,
-        gte: Any = None,
-        lt: Any = None,
-        lte: Any = None,
-        limit: int | None = None,
-        is_ascending: bool = True,
+        gt: Any,
+        gte: Any,
+        lt: Any,
+        lte: Any,
+        limit: int | None,
+        is_ascending: bool,
     ) -> list[T]:
-        self.check_limit(limit)
         with self._lock:
             positions = self._positions.get(sequence_id, [])
             start, stop = 0, len(positions)
@@ -122,10 +120,32 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             self._stored.wait_for(lambda: len(self._log) > after, timeout=timeout)
 
 
-def _factory(**options: Any) -> InMemoryActiveRecordStrategy[Any]:
+def _taken_message(taken: list[Any]) -> str:
+    """Names the positions that were taken, and only those, per sequence."""
+    by_sequence: dict[Any, list[Any]] = {}
+    for item in taken:
+        by_sequence.setdefault(item[0], []).append(item[1])
+    return "; ".join(
+        f"position{'s' if len(positions) > 1 else ''} {', '.join(map(str, positions))} "
+        f"of sequence {sequence_id} {'are' if len(positions) > 1 else 'is'} already taken"
+        for sequence_id, positions in by_sequence.items()
+    ) + " (nothing of this append was written)"
+
+
+def _factory() -> InMemoryActiveRecordStrategy[Any]:
     return InMemoryActiveRecordStrategy()
 
 
+def _options_from_url(url: StoreURL) -> dict[str, Any]:
+    """``memory://`` (or ``memory:``) names the backend and nothing else."""
+    if url.hosts or url.path or url.username or url.driver:
+        raise ConfigurationError(
+            f"configuration string {url.redacted!r}: the memory backend takes no driver, "
+            f"host, user or path; write memory://"
+        )
+    return {}
+
+
 @hookimpl
-def register_backends(register: Callable[..., None]) -> None:
-    register("memory", _factory, options=(), distribution="eventstore-core")
+def register_backends(register: BackendRegistrar) -> None:
+    register("memory", _factory, url_schemes=("memory",), options_from_url=_options_from_url)

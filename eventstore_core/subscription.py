@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, InvalidEventError
 
 
 class CatchUpSubscription:
@@ -35,6 +35,11 @@ class CatchUpSubscription:
             raise ConfigurationError(
                 f"{type(strategy).__name__} has no global order, so it cannot be followed; "
                 f"backends with one: memory, sqlalchemy"
+            )
+        strategy.check_page_size(page_size)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InvalidEventError(
+                f"after must be a global position (an int of at least 0), got {after!r}"
             )
         self.strategy = strategy
         self.position = after

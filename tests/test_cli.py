@@ -1,8 +1,9 @@
 """The ``eventstore`` command as a user types it: the installed script, in a subprocess,
 against real SQLite, PostgreSQL and Cassandra stores.
 
-PostgreSQL stores live in a schema of their own (``search_path`` in the URL), made afresh for
-each test; Cassandra stores in a keyspace named after ``EVENTSTORE_CASSANDRA_TEST_KEYSPACE``.
+PostgreSQL stores live in a schema of their own, made afresh for each test (libpq's
+``PGOPTIONS`` sets the ``search_path``, for the commands and this process alike); Cassandra
+stores in a keyspace named after ``EVENTSTORE_CASSANDRA_TEST_KEYSPACE``.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A PostgreSQL store in an empty schema of its own."""
     import sqlalchemy
 
@@ -112,8 +113,9 @@ def postgres_url() -> Iterator[str]:
     except Exception as error:
         engine.dispose()
         _unavailable("PostgreSQL", error)
-    yield f"{POSTGRES_URI}?options=-csearch_path%3D{PG_SCHEMA}"
     engine.dispose()
+    monkeypatch.setenv("PGOPTIONS", f"-c search_path={PG_SCHEMA}")
+    yield POSTGRES_URI
 
 
 @pytest.fixture
@@ -269,8 +271,8 @@ def test_copy_interrupted_with_sigint_resumes_without_duplicates_or_gaps(
 
 
 def _job(source: str, target: str) -> str:
-    from eventstore_core.cli.stores import redact
     from eventstore_core.cli.transfer import StateFile
+    from eventstore_core.urls import redact
 
     return StateFile(Path("x"), redact(source), redact(target)).job
 

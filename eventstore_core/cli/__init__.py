@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from ..exceptions import EventStoreError
-from .stores import redact
+from ..urls import redact
 
 EXTRA_HINT = "the eventstore command needs its extra: pip install 'eventstore-core[cli]'"
 

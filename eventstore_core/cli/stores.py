@@ -11,10 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .. import plugins
-from ..assembly import STORE_OPTIONS
 from ..eventstore import EventStore
 from ..exceptions import ConfigurationError
 
@@ -33,45 +30,10 @@ def store_spec(given: str | None) -> str:
 
 
 def open_store(spec: str) -> EventStore:
-    """The store a config string names: ``sqlite:///app.db``, ``postgresql+psycopg://...``,
-    ``mysql+pymysql://...``, ``cassandra://host1,host2/keyspace``, ``memory://``; query
-    parameters are further options (``?cipher=aes&record=snapshot``)."""
-    parts = urlsplit(spec)
-    scheme = parts.scheme.lower()
-    if not scheme:
-        raise ConfigurationError(
-            f"store {redact(spec)!r} is not a config string: expected scheme://..., e.g. "
-            f"sqlite:///app.db, postgresql+psycopg://user@host/db, cassandra://host/keyspace, "
-            f"memory://"
-        )
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    backend = {"memory": "memory", "cassandra": "cassandra"}.get(scheme, "sqlalchemy")
-    known = {option.name for option in STORE_OPTIONS}
-    registered = plugins.backends().get(backend)
-    if registered is not None:
-        known |= {option.name for option in registered.options}
-    # store and backend options; any other parameter belongs to the database URL
-    options: dict[str, Any] = {k: v for k, v in query if k in known}
-    if backend == "cassandra":
-        hosts = [h for h in parts.netloc.split(",") if h]
-        keyspace = parts.path.strip("/")
-        if hosts:
-            options["hosts"] = hosts
-        if keyspace:
-            options["keyspace"] = keyspace
-    elif backend == "sqlalchemy":
-        rest = urlencode([(k, v) for k, v in query if k not in known])
-        options["uri"] = spec.split("?", 1)[0] + (f"?{rest}" if rest else "")
-    return EventStore.from_config(backend, **options)
-
-
-def redact(spec: str) -> str:
-    """The config string without its password, for messages."""
-    parts = urlsplit(spec)
-    if parts.password is None:
-        return spec
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    """The store a config string names (``sqlite:///app.db``, ``postgresql://...``,
+    ``cassandra://host1,host2/keyspace``, ``memory://``, with options as query parameters):
+    ``EventStore.from_config`` reads it."""
+    return EventStore.from_config(spec)
 
 
 @runtime_checkable

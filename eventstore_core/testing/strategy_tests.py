@@ -154,7 +154,7 @@ class ActiveRecordStrategyTestCase(unittest.TestCase):
 
     def test_same_position_twice_in_one_list(self) -> None:
         sequence_id = uuid4()
-        with self.assertRaises(ConcurrencyError):
+        with self.assertRaises(InvalidEventError):
             self.strategy.append([self.item(sequence_id, 0), self.item(sequence_id, 0, "{}")])
         self.assertEqual(self.strategy.get_items(sequence_id), [])
 

@@ -34,7 +34,7 @@ def test_register_ciphers_registers_aes_and_aes_pycryptodome() -> None:
     record = Recorder()
     plugin.register_ciphers(record)
     assert [name for name, _, _ in record.calls] == ["aes", "aes-pycryptodome"]
-    assert all(kwargs == {"distribution": "eventstore-aes"} for _, _, kwargs in record.calls)
+    assert all(kwargs == {} for _, _, kwargs in record.calls)  # the manager knows the distribution
 
 
 @pytest.mark.parametrize(

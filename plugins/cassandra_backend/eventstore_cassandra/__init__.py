@@ -6,18 +6,39 @@ Everything a user needs is importable from here::
         CassandraSettings, CassandraDatastore, CassandraActiveRecordStrategy,
         IntegerSequencedItemRecord, StoredEventRecord,
     )
+
+The names are imported on first use (a module ``__getattr__``), so that loading the plugin
+(``eventstore_cassandra.plugin``) imports no cassandra-driver.
 """
 
-from .datastore import CassandraDatastore
-from .records import (
-    CassandraRecord,
-    IntegerSequencedItemRecord,
-    SnapshotRecord,
-    StoredEventRecord,
-    TimestampSequencedItemRecord,
-)
-from .settings import CassandraSettings
-from .strategy import CassandraActiveRecordStrategy
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .datastore import CassandraDatastore
+    from .records import (
+        CassandraRecord,
+        IntegerSequencedItemRecord,
+        SnapshotRecord,
+        StoredEventRecord,
+        TimestampSequencedItemRecord,
+    )
+    from .settings import CassandraSettings
+    from .strategy import CassandraActiveRecordStrategy
+
+#: public name -> (module, attribute)
+_EXPORTS = {
+    "CassandraActiveRecordStrategy": ("strategy", "CassandraActiveRecordStrategy"),
+    "CassandraDatastore": ("datastore", "CassandraDatastore"),
+    "CassandraRecord": ("records", "CassandraRecord"),
+    "CassandraSettings": ("settings", "CassandraSettings"),
+    "IntegerSequencedItemRecord": ("records", "IntegerSequencedItemRecord"),
+    "SnapshotRecord": ("records", "SnapshotRecord"),
+    "StoredEventRecord": ("records", "StoredEventRecord"),
+    "TimestampSequencedItemRecord": ("records", "TimestampSequencedItemRecord"),
+}
 
 __all__ = [
     "CassandraActiveRecordStrategy",
@@ -29,3 +50,17 @@ __all__ = [
     "StoredEventRecord",
     "TimestampSequencedItemRecord",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -2,36 +2,29 @@
 
 ``EventStore.from_config("cassandra", hosts=["10.0.0.1"], keyspace="shop")`` ends here. Each
 option also comes from ``EVENTSTORE_<NAME>``, and when neither is given, from the
-``CASSANDRA_*`` variable that ``CassandraSettings`` reads (``CASSANDRA_HOSTS``, ...).
+``CASSANDRA_*`` variable that ``CassandraSettings`` reads (``CASSANDRA_HOSTS``, ...). So does
+the configuration string ``from_config("cassandra://user:password@h1,h2,h3:9042/shop")``.
+
+This module only declares names and options: cassandra-driver and the backend's modules are
+imported when the factory runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import eventstore_core
 from eventstore_core.config import Option, comma_list
 from eventstore_core.exceptions import ConfigurationError
-from eventstore_core.sequenceditem import SequencedItem
+from eventstore_core.hookspecs import BackendRegistrar
+from eventstore_core.urls import StoreURL
 
-from .records import (
-    IntegerSequencedItemRecord,
-    SnapshotRecord,
-    StoredEventRecord,
-    TimestampSequencedItemRecord,
-)
-from .settings import CassandraSettings, parse_hosts
-from .strategy import CassandraActiveRecordStrategy
+if TYPE_CHECKING:
+    from .strategy import CassandraActiveRecordStrategy
 
-#: ``record=`` choices: the table for each. Items are ``SequencedItem``s whatever the table
-#: (columns are bound by field order, not name), as ``from_config``'s mapper makes them.
-RECORDS: dict[str, type] = {
-    "integer": IntegerSequencedItemRecord,
-    "stored_event": StoredEventRecord,
-    "timestamp": TimestampSequencedItemRecord,
-    "snapshot": SnapshotRecord,
-}
+#: ``record=`` choices (see ``_record_class``). Items are ``SequencedItem``s whatever the
+#: table (columns are bound by field order, not name), as ``from_config``'s mapper makes them.
+RECORD_NAMES = ("integer", "stored_event", "timestamp", "snapshot")
 
 _FROM_SETTINGS = "default: $CASSANDRA_{} or {}"
 
@@ -42,7 +35,7 @@ OPTIONS = (
            default=None, parse=int),
     Option("keyspace", "keyspace, created if missing ("
            + _FROM_SETTINGS.format("KEYSPACE", "eventstore") + ")", default=None),
-    Option("record", "which table and item type: " + " or ".join(RECORDS), default="integer"),
+    Option("record", "which table and item type: " + " or ".join(RECORD_NAMES), default="integer"),
     Option("replication_factor", "replication factor of a new keyspace ("
            + _FROM_SETTINGS.format("REPLICATION_FACTOR", 1) + ")", default=None, parse=int),
     Option("replication_strategy", "SimpleStrategy or NetworkTopologyStrategy ("
@@ -64,28 +57,108 @@ OPTIONS = (
 )
 
 
-def create_strategy(record: str = "integer", **options: Any) -> CassandraActiveRecordStrategy[Any]:
-    """A ready strategy: connected, its keyspace and table created if they did not exist."""
-    if record not in RECORDS:
+def create_strategy(
+    record: str = "integer",
+    hosts: Any = None,
+    port: int | None = None,
+    keyspace: str | None = None,
+    replication_factor: int | None = None,
+    replication_strategy: str | None = None,
+    consistency_level: str | None = None,
+    serial_consistency_level: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    connect_timeout: float | None = None,
+    request_timeout: float | None = None,
+) -> CassandraActiveRecordStrategy[Any]:
+    """A ready strategy: connected, its keyspace and table created if they did not exist.
+
+    An option left None takes its value from ``CassandraSettings`` (``CASSANDRA_*``).
+    """
+    if record not in RECORD_NAMES:
         raise ConfigurationError(
-            f"record={record!r} is not one of {', '.join(RECORDS)} "
+            f"record={record!r} is not one of {', '.join(RECORD_NAMES)} "
             f"(option record= or environment variable EVENTSTORE_RECORD)"
         )
+    from eventstore_core.sequenceditem import SequencedItem
+
+    from .settings import CassandraSettings, parse_hosts
+    from .strategy import CassandraActiveRecordStrategy
+
+    options = {
+        "hosts": hosts, "port": port, "keyspace": keyspace,
+        "replication_factor": replication_factor, "replication_strategy": replication_strategy,
+        "consistency_level": consistency_level,
+        "serial_consistency_level": serial_consistency_level,
+        "username": username, "password": password,
+        "connect_timeout": connect_timeout, "request_timeout": request_timeout,
+    }
     given = {name: value for name, value in options.items() if value is not None}
     if "hosts" in given:
         try:
             given["hosts"] = parse_hosts(given["hosts"])
-        except ValueError as error:
-            raise ConfigurationError(f"option hosts={options['hosts']!r}: {error}") from None
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(f"option hosts={hosts!r}: {error}") from None
     try:
         settings = CassandraSettings(**given)
     except TypeError as error:
         raise ConfigurationError(f"backend 'cassandra': {error}") from None
     return CassandraActiveRecordStrategy(
-        active_record_class=RECORDS[record], sequenced_item_class=SequencedItem, settings=settings
+        active_record_class=_record_class(record), sequenced_item_class=SequencedItem,
+        settings=settings,
     )
 
 
+def _record_class(record: str) -> type:
+    from . import records
+
+    return {
+        "integer": records.IntegerSequencedItemRecord,
+        "stored_event": records.StoredEventRecord,
+        "timestamp": records.TimestampSequencedItemRecord,
+        "snapshot": records.SnapshotRecord,
+    }[record]
+
+
+def options_from_url(url: StoreURL) -> dict[str, Any]:
+    """``cassandra://[user[:password]@]host[:port][,host...]/keyspace``."""
+    if url.driver:
+        raise ConfigurationError(
+            f"configuration string {url.redacted!r}: cassandra:// takes no +driver"
+        )
+    if not url.hosts:
+        raise ConfigurationError(
+            f"configuration string {url.redacted!r} names no host: write "
+            f"cassandra://host[:port][,host...]/keyspace"
+        )
+    ports = {host.port for host in url.hosts if host.port is not None}
+    if len(ports) > 1:
+        raise ConfigurationError(
+            f"configuration string {url.redacted!r}: the hosts have different ports "
+            f"({', '.join(map(str, sorted(ports)))}); the driver uses one port for all"
+        )
+    if "/" in url.path:
+        raise ConfigurationError(
+            f"configuration string {url.redacted!r}: the path must be one keyspace name"
+        )
+    options: dict[str, Any] = {"hosts": [host.name for host in url.hosts]}
+    if ports:
+        options["port"] = ports.pop()
+    if url.path:
+        options["keyspace"] = url.path
+    if url.username is not None:
+        options["username"] = url.username
+    if url.password is not None:
+        options["password"] = url.password
+    return options
+
+
 @eventstore_core.hookimpl
-def register_backends(register: Callable[..., None]) -> None:
-    register("cassandra", create_strategy, options=OPTIONS, distribution="eventstore-cassandra")
+def register_backends(register: BackendRegistrar) -> None:
+    register(
+        "cassandra",
+        create_strategy,
+        options=OPTIONS,
+        url_schemes=("cassandra",),
+        options_from_url=options_from_url,
+    )

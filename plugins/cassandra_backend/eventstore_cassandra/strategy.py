@@ -24,7 +24,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
-from uuid import UUID
 
 from cassandra.cluster import ResultSet, Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
@@ -225,20 +224,16 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         )
 
     # -- reading ------------------------------------------------------------------------
-    def get_items(
+    def _get_items(
         self,
         sequence_id: Any,
-        gt: Any = None,
-        gte: Any = None,
-        lt: Any = None,
-        lte: Any = None,
-        limit: int | None = None,
-        is_ascending: bool = True,
+        gt: Any,
+        gte: Any,
+        lt: Any,
+        lte: Any,
+        limit: int | None,
+        is_ascending: bool,
     ) -> list[T]:
-        self.check_limit(limit)
-        self._check_sequence_id(sequence_id)
-        if limit == 0:
-            return []
         lower_op, lower = _lower_bound(gt, gte)
         upper_op, upper = _upper_bound(lt, lte)
         params: list[Any] = [sequence_id]
@@ -314,12 +309,6 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 f"{what}: a bound does not fit the position column of "
                 f"{self.record.table_name} ({self.record.position_cql_type}): {error}"
             ) from error
-
-    def _check_sequence_id(self, sequence_id: Any) -> None:
-        if not isinstance(sequence_id, UUID):
-            raise InvalidEventError(
-                f"sequence id {sequence_id!r} has type {type(sequence_id).__name__}, expected UUID"
-            )
 
 
 def _pages(result: ResultSet) -> Iterator[list[Any]]:

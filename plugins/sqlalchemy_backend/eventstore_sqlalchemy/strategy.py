@@ -33,7 +33,7 @@ from eventstore_core.activerecordstrategy import (
     OrderedItem,
 )
 from eventstore_core.capabilities import Capabilities
-from eventstore_core.exceptions import DataIntegrityError, InvalidEventError
+from eventstore_core.exceptions import DataIntegrityError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
 from sqlalchemy import Column, Connection, Dialect, Engine, Select
 from sqlalchemy.engine import URL
@@ -207,20 +207,16 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         return self._reservation.take(conn, count)
 
     # -- reading ------------------------------------------------------------------------
-    def get_items(
+    def _get_items(
         self,
         sequence_id: Any,
-        gt: Any = None,
-        gte: Any = None,
-        lt: Any = None,
-        lte: Any = None,
-        limit: int | None = None,
-        is_ascending: bool = True,
+        gt: Any,
+        gte: Any,
+        lt: Any,
+        lte: Any,
+        limit: int | None,
+        is_ascending: bool,
     ) -> list[T]:
-        self.check_limit(limit)
-        self._check_sequence_id(sequence_id)
-        if limit == 0:
-            return []
         params: dict[str, Any] = {"sequence_id": sequence_id}
         for name, value in zip(BOUNDS, (gt, gte, lt, lte), strict=True):
             if value is not None:
@@ -403,13 +399,6 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 dialect, driver_connection, self.table, self.columns, self.global_position
             )
         return self._copy
-
-    def _check_sequence_id(self, sequence_id: Any) -> None:
-        if not isinstance(sequence_id, self.sequence_id_type):
-            raise InvalidEventError(
-                f"sequence id {sequence_id!r} has type {type(sequence_id).__name__}, "
-                f"expected UUID"
-            )
 
     def _url(self) -> URL | None:
         """The database URL, for messages (None if the session has no bind yet)."""
