@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from ..exceptions import EventStoreError
-from .stores import redact
+from ..urls import redact
 
 EXTRA_HINT = "the eventstore command needs its extra: pip install 'eventstore-core[cli]'"
 
@@ -30,8 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eventstore: {EXTRA_HINT} ({error})", file=sys.stderr)
         return 2
     try:
-        cli.main(args=args, prog_name="eventstore", standalone_mode=False)
-        return 0
+        # not standalone: click returns an Exit's status (verify's 1) instead of exiting
+        status = cli.main(args=args, prog_name="eventstore", standalone_mode=False)
+        return status if isinstance(status, int) else 0
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:

@@ -25,13 +25,13 @@ from .. import plugins as plugin_registry
 from ..eventstore import EventStore
 from ..exceptions import ConfigurationError
 from ..subscription import CatchUpSubscription
+from ..urls import redact
 from . import jsonlines
 from .progress import make_progress
 from .stores import (
     STORE_VARIABLE,
     last_global_position,
     open_store,
-    redact,
     store_spec,
     summarize,
 )

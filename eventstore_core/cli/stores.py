@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlsplit
 
 from ..eventstore import EventStore
 from ..exceptions import ConfigurationError
@@ -31,39 +30,10 @@ def store_spec(given: str | None) -> str:
 
 
 def open_store(spec: str) -> EventStore:
-    """The store a config string names: ``sqlite:///app.db``, ``postgresql+psycopg://...``,
-    ``mysql+pymysql://...``, ``cassandra://host1,host2/keyspace``, ``memory://``; query
-    parameters are further options (``?cipher=aes&record=snapshot``)."""
-    parts = urlsplit(spec)
-    scheme = parts.scheme.lower()
-    if not scheme:
-        raise ConfigurationError(
-            f"store {redact(spec)!r} is not a config string: expected scheme://..., e.g. "
-            f"sqlite:///app.db, postgresql+psycopg://user@host/db, cassandra://host/keyspace, "
-            f"memory://"
-        )
-    options: dict[str, Any] = dict(parse_qsl(parts.query))
-    if scheme == "memory":
-        return EventStore.from_config("memory", **options)
-    if scheme == "cassandra":
-        hosts = [h for h in parts.netloc.split(",") if h]
-        keyspace = parts.path.strip("/")
-        if hosts:
-            options["hosts"] = hosts
-        if keyspace:
-            options["keyspace"] = keyspace
-        return EventStore.from_config("cassandra", **options)
-    uri = spec.split("?", 1)[0]
-    return EventStore.from_config("sqlalchemy", uri=uri, **options)
-
-
-def redact(spec: str) -> str:
-    """The config string without its password, for messages."""
-    parts = urlsplit(spec)
-    if parts.password is None:
-        return spec
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    """The store a config string names (``sqlite:///app.db``, ``postgresql://...``,
+    ``cassandra://host1,host2/keyspace``, ``memory://``, with options as query parameters):
+    ``EventStore.from_config`` reads it."""
+    return EventStore.from_config(spec)
 
 
 @runtime_checkable
