@@ -72,6 +72,7 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         transactions_across_sequences=False,
         shared_between_processes=True,
         global_order=True,
+        global_order_delay=5.0,  # CassandraSettings.feed_delay's default
         timestamp_positions=True,
         snapshots=True,
     )
@@ -104,8 +105,12 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             self._fixed = self.datastore.connection
         self._statements: RecordStatements | None = None
         self._feeds: dict[int, Feed] = {}
-        if not self.connection_settings().feed:
-            vars(self)["capabilities"] = replace(type(self).capabilities, global_order=False)
+        settings_in_use = self.connection_settings()
+        # What this store can do depends on its settings: the class says the defaults.
+        vars(self)["capabilities"] = replace(
+            type(self).capabilities, global_order=settings_in_use.feed,
+            global_order_delay=settings_in_use.feed_delay if settings_in_use.feed else 0.0,
+        )
 
     # -- connection ---------------------------------------------------------------------
     @property
