@@ -15,6 +15,10 @@ class Capabilities:
     shared_between_processes: bool = True
     #: Items get a global position in commit order (``read_all``); see the global-order issue.
     global_order: bool = False
+    #: Seconds after an append returns within which ``read_all`` may not show it yet (the
+    #: global order is then fixed: nothing appears later below a position already read).
+    #: 0: at once. Cassandra's feed (its ``feed_delay``) is the one backend with a delay.
+    global_order_delay: float = 0.0
     #: Positions may be timestamps (``Decimal``) as well as integers.
     timestamp_positions: bool = False
     #: Snapshot record classes are provided.

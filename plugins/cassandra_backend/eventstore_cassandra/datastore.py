@@ -28,7 +28,15 @@ from cassandra.query import tuple_factory
 from eventstore_core.exceptions import DatastoreError
 
 from .errors import WriteSafeRetryPolicy, translate
-from .records import CassandraRecord, quote, record_description
+from .records import (
+    FEED_COLUMN,
+    FEED_INDEX_SUFFIX,
+    FEED_SUFFIX,
+    CassandraRecord,
+    qualified,
+    quote,
+    record_description,
+)
 from .settings import CassandraSettings, consistency_value
 
 __all__ = ["CassandraConnection", "CassandraDatastore", "CassandraSettings", "get_default"]
@@ -175,26 +183,47 @@ class CassandraDatastore:
             f"creating keyspace {settings.keyspace!r}",
         )
         for table in self.tables:
+            what = f"creating table {settings.keyspace}.{table.table_name}"
+            self._execute(table.create_table_cql(settings.keyspace), what)
+            self._add_feed_column(table)
+            for cql in table.create_feed_cql(settings.keyspace):
+                self._execute(cql, what + "'s feed")
+
+    def _add_feed_column(self, table: type[CassandraRecord]) -> None:
+        """A table made before the feed existed gets its column (its rows keep reading)."""
+        keyspace = self.settings.keyspace
+        try:
+            rows = self.session.execute(
+                "SELECT column_name FROM system_schema.columns WHERE keyspace_name = %s "
+                "AND table_name = %s", (keyspace, table.table_name),
+                timeout=max(self.settings.request_timeout, 60.0),
+            )
+        except Exception as error:
+            raise translate(error, f"reading the columns of {keyspace}.{table.table_name}",
+                            self.settings.endpoints) from error
+        if FEED_COLUMN not in {row[0] for row in rows}:
             self._execute(
-                table.create_table_cql(settings.keyspace),
-                f"creating table {settings.keyspace}.{table.table_name}",
+                f"ALTER TABLE {qualified(keyspace, table.table_name)} "
+                f"ADD {quote(FEED_COLUMN)} bigint",
+                f"adding column {FEED_COLUMN} to {keyspace}.{table.table_name}",
             )
 
     def drop_tables(self) -> None:
         """Drop every table of ``tables`` (their data is gone); the keyspace stays."""
         for table in self.tables:
-            self._execute(
-                table.drop_table_cql(self.settings.keyspace),
-                f"dropping table {self.settings.keyspace}.{table.table_name}",
-            )
+            what = f"dropping table {self.settings.keyspace}.{table.table_name}"
+            self._execute(table.drop_table_cql(self.settings.keyspace), what)
+            for cql in table.drop_feed_cql(self.settings.keyspace):
+                self._execute(cql, what + "'s feed")
 
     def truncate_tables(self) -> None:
         """Delete every row of every table of ``tables`` (for tests)."""
+        keyspace = self.settings.keyspace
         for table in self.tables:
-            self._execute(
-                f"TRUNCATE {quote(self.settings.keyspace)}.{quote(table.table_name)}",
-                f"truncating table {self.settings.keyspace}.{table.table_name}",
-            )
+            for name in (table.table_name, table.table_name + FEED_SUFFIX,
+                         table.table_name + FEED_INDEX_SUFFIX):
+                self._execute(f"TRUNCATE {qualified(keyspace, name)}",
+                              f"truncating table {keyspace}.{name}")
 
     def drop_connection(self) -> None:
         """Close the connection; clears the module's default if it was this one."""

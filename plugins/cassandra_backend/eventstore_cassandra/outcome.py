@@ -3,20 +3,25 @@
 A lightweight transaction that times out (``WriteTimeout`` with write type CAS, or
 ``CAS_WRITE_UNKNOWN``), or whose connection dropped, or that the client stopped waiting for,
 may or may not have been applied. Reporting it as failed could make the caller write the
-events again elsewhere; reporting it as done could lose them. So the positions are read back
-at SERIAL consistency. A serial read runs a Paxos round of its own: it completes a proposal
-that was accepted but not yet committed, and (since Cassandra 4.0, CASSANDRA-12126) makes sure
-that a proposal it did not see can never be completed later. What it returns is final:
+events again elsewhere; reporting it as done could lose them.
 
-* every position holds exactly our item: the write was applied -> return normally;
-* a position holds a different item: another writer got there -> ``ConcurrencyError``;
-* none of the positions holds anything: the write was not applied and never will be ->
-  ``DatastoreError`` saying so (retrying the same append is safe);
-* the read-back itself fails (the cluster is still unreachable) -> ``OutcomeUnknownError``:
-  the caller must read the sequence before deciding whether to retry.
+Reading the positions back does not settle it: a SERIAL read completes a Paxos round that
+is under way, but a request the client gave up on may not have reached Paxos yet (it can
+still be queued on its coordinator) and be applied a moment after the read found nothing.
+So the same conditional write is proposed again, with the same rows and the same feed id.
+Paxos orders the two proposals; whichever comes first writes the rows, the other finds them.
+The answer to the second proposal is final:
 
-"Exactly our item" compares topic and data: an identical item written by another writer at
-the same position would count as ours, which is harmless (the stored state is the same).
+* applied: the rows are stored now (by this proposal; the first one, if it arrives later,
+  finds them and changes nothing) -> return normally;
+* not applied, and every row it returns is ours (same topic, data and feed id): the first
+  proposal had been applied -> return normally;
+* not applied, and a row belongs to another writer -> ``ConcurrencyError`` (the first proposal
+  was not applied either: an atomic batch is all or nothing);
+* the second proposal fails too (after a few attempts): ``OutcomeUnknownError``, the only case
+  the caller must settle by reading the sequence before deciding to retry.
+
+"Not applied" is never reported after an unknown outcome: it cannot be proven.
 """
 
 from __future__ import annotations
@@ -26,77 +31,76 @@ from collections.abc import Sequence
 from typing import Any
 
 from cassandra.cluster import Session
-from eventstore_core.exceptions import ConcurrencyError, DatastoreError, OutcomeUnknownError
+from eventstore_core.exceptions import ConcurrencyError, OutcomeUnknownError
 
 from .errors import describe
-from .statements import RecordStatements
+from .records import FEED_COLUMN
 
-#: Pauses between attempts of the read-back (a failed read-back is retried this many times).
-READ_BACK_PAUSES = (0.25, 1.0)
+#: Pauses between attempts of the second proposal (so it is tried len + 1 times).
+PROPOSE_AGAIN_PAUSES = (0.25, 1.0)
+#: The least time one attempt of the second proposal is given (a request timeout of a few
+#: milliseconds would otherwise make every settling attempt time out as well).
+SETTLE_TIMEOUT = 2.0
 
 
 def settle(
     session: Session,
-    statements: RecordStatements,
+    statement: Any,
     items: Sequence[Any],
+    feed_id: int | None,
     error: BaseException,
-    serial_consistency: int,
     endpoints: str,
+    request_timeout: float,
+    column_names: Sequence[str],
 ) -> None:
-    """Return if ``items`` were stored by the failed write, else raise what happened."""
+    """Return if ``items`` are stored (by the failed write or now), else raise what happened."""
     sequence_id = items[0][0]
-    positions = [item[1] for item in items]
-    what = f"append of {_positions_text(positions)} of sequence {sequence_id}"
-    try:
-        stored = _read_back(session, statements, sequence_id, positions, serial_consistency)
-    except Exception as read_error:
-        raise OutcomeUnknownError(
-            f"{what}: the outcome is unknown: the write failed with {describe(error)} and "
-            f"reading the positions back at Cassandra {endpoints} failed too "
-            f"({describe(read_error)}). It may or may not have been stored: read the sequence "
-            f"before retrying"
+    what = f"append of {_positions_text([item[1] for item in items])} of sequence {sequence_id}"
+    last: BaseException = error
+    for pause in (*PROPOSE_AGAIN_PAUSES, None):
+        try:
+            result = session.execute(statement, timeout=max(request_timeout, SETTLE_TIMEOUT))
+        except Exception as again:
+            last = again
+            if pause is not None:
+                time.sleep(pause)
+            continue
+        rows = result.current_rows
+        if not rows or rows[0][0]:
+            return  # applied by this proposal
+        found = _stored(result.column_names, rows, column_names)
+        ours = {item[1]: (item[2], item[3], feed_id) for item in items}
+        theirs = [position for position, row in found.items() if ours.get(position) != row]
+        if theirs:
+            raise ConcurrencyError(
+                f"{what}: {_positions_text(theirs)} already taken by another writer "
+                f"(found by proposing the write again after {describe(error)})"
+            ) from error
+        if len(found) == len(items):
+            return  # the first proposal had been applied
+        raise OutcomeUnknownError(  # part of an atomic batch visible: should never happen
+            f"{what}: after {describe(error)} only {len(found)} of {len(items)} items are "
+            f"visible; read the sequence before retrying"
         ) from error
-    mine = [item for item in items if stored.get(item[1]) == (item[2], item[3])]
-    if len(mine) == len(items):
-        return
-    taken = [
-        item[1] for item in items if item[1] in stored and stored[item[1]] != (item[2], item[3])
-    ]
-    if taken:
-        raise ConcurrencyError(
-            f"{what}: {_positions_text(taken)} already taken by another writer "
-            f"(found by reading back after {describe(error)})"
-        ) from error
-    if not mine:
-        raise DatastoreError(
-            f"{what} failed on Cassandra at {endpoints} ({describe(error)}); a serial read "
-            f"shows it was not applied, so retrying it is safe"
-        ) from error
-    raise OutcomeUnknownError(  # part of an atomic batch visible: should never happen
-        f"{what}: after {describe(error)} only {len(mine)} of {len(items)} items are visible; "
-        f"read the sequence before retrying"
+    raise OutcomeUnknownError(
+        f"{what}: the outcome is unknown: the write failed with {describe(error)} and "
+        f"proposing it again at Cassandra {endpoints} failed too ({describe(last)}). It may "
+        f"or may not have been stored: read the sequence before retrying"
     ) from error
 
 
-def _read_back(
-    session: Session,
-    statements: RecordStatements,
-    sequence_id: Any,
-    positions: Sequence[Any],
-    serial_consistency: int,
-) -> dict[Any, tuple[str, str]]:
-    """Position -> (topic, data) of what is stored between our lowest and highest position."""
-    statement = statements.select_positions().bind((sequence_id, min(positions), max(positions)))
-    statement.consistency_level = serial_consistency
-    for pause in (*READ_BACK_PAUSES, None):
-        try:
-            rows = session.execute(statement)
-            return {row[0]: (row[1], row[2]) for row in rows}
-        except Exception:
-            if pause is None:
-                raise
-            time.sleep(pause)
-    raise AssertionError("unreachable")  # pragma: no cover
+def _stored(
+    columns: Sequence[str] | None, rows: Sequence[Any], record_columns: Sequence[str]
+) -> dict[Any, tuple[Any, ...]]:
+    """Position -> (topic, data, feed id) of the rows a "not applied" answer returns."""
+    names = list(columns or ())
+    _, position, topic, data = record_columns
+    found: dict[Any, tuple[Any, ...]] = {}
+    for row in rows:
+        values = dict(zip(names, row, strict=False))
+        if values.get(position) is not None:
+            found[values[position]] = (values.get(topic), values.get(data), values.get(FEED_COLUMN))
+    return found
 
 
 def _positions_text(positions: Sequence[Any]) -> str:

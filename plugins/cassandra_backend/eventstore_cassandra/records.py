@@ -20,6 +20,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,47}$")
+#: The column every record table has besides its four: which feed entry announced the row
+#: (see ``feed``). Not one of the four names a record class may use.
+FEED_COLUMN = "feed_id"
+#: Suffixes of the feed's two tables; a table name leaves room for them (48 characters).
+FEED_SUFFIX, FEED_INDEX_SUFFIX = "_feed", "_feed_index"
+_LONGEST_TABLE = 48 - len(FEED_INDEX_SUFFIX)
 
 
 class CassandraRecord:
@@ -46,6 +52,14 @@ class CassandraRecord:
         names = (cls.table_name, *cls.column_names)
         if len(cls.column_names) != 4 or len(set(cls.column_names)) != 4:
             raise TypeError(f"{cls.__name__}.column_names must be four distinct names")
+        if FEED_COLUMN in cls.column_names:
+            raise TypeError(f"{cls.__name__}: the column name {FEED_COLUMN!r} is the backend's own")
+        if isinstance(cls.table_name, str) and len(cls.table_name) > _LONGEST_TABLE:
+            raise TypeError(
+                f"{cls.__name__}.table_name {cls.table_name!r} is longer than {_LONGEST_TABLE} "
+                f"characters (its feed table {cls.table_name + FEED_INDEX_SUFFIX!r} must fit "
+                f"Cassandra's 48)"
+            )
         for name in names:
             if not isinstance(name, str) or not _IDENTIFIER.match(name):
                 raise TypeError(
@@ -61,15 +75,38 @@ class CassandraRecord:
         return (
             f"CREATE TABLE IF NOT EXISTS {qualified(keyspace, cls.table_name)} ("
             f"{sequence_id} {cls.sequence_id_cql_type}, {position} {cls.position_cql_type}, "
-            f"{topic} text, {data} text, "
+            f"{topic} text, {data} text, {quote(FEED_COLUMN)} bigint, "
             f"PRIMARY KEY (({sequence_id}), {position})"
             f") WITH CLUSTERING ORDER BY ({position} ASC)"
         )
 
     @classmethod
+    def create_feed_cql(cls, keyspace: str) -> list[str]:
+        """The feed's tables (see ``feed``): announcements by time bucket, and their index."""
+        cls.check()
+        position = cls.position_cql_type
+        return [
+            f"CREATE TABLE IF NOT EXISTS {qualified(keyspace, cls.table_name + FEED_SUFFIX)} ("
+            f"bucket bigint, ts bigint, nonce bigint, sequence_id {cls.sequence_id_cql_type}, "
+            f"first_position {position}, last_position {position}, state text, "
+            f"PRIMARY KEY ((bucket), ts, nonce)) WITH CLUSTERING ORDER BY (ts ASC, nonce ASC)",
+            f"CREATE TABLE IF NOT EXISTS "
+            f"{qualified(keyspace, cls.table_name + FEED_INDEX_SUFFIX)} ("
+            f"level int, key bigint, value bigint, PRIMARY KEY ((level, key), value))",
+        ]
+
+    @classmethod
     def drop_table_cql(cls, keyspace: str) -> str:
         cls.check()
         return f"DROP TABLE IF EXISTS {qualified(keyspace, cls.table_name)}"
+
+    @classmethod
+    def drop_feed_cql(cls, keyspace: str) -> list[str]:
+        cls.check()
+        return [
+            f"DROP TABLE IF EXISTS {qualified(keyspace, cls.table_name + suffix)}"
+            for suffix in (FEED_SUFFIX, FEED_INDEX_SUFFIX)
+        ]
 
 
 class IntegerSequencedItemRecord(CassandraRecord):

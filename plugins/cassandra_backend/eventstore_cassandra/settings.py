@@ -30,7 +30,9 @@ _KEYSPACE_NAME = re.compile(r"^[A-Za-z0-9_]{1,48}$")
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {}
 
 
-def _from_env(name: str, env: str, parse: Callable[[str], V], default: V) -> Any:
+def _from_env(
+    name: str, env: str, parse: Callable[[str], V], default: V, secret: bool = False
+) -> Any:
     """A dataclass field whose default is ``$env`` (parsed) when set, else ``default``."""
     ENVIRONMENT[name] = (env, parse)
 
@@ -41,12 +43,14 @@ def _from_env(name: str, env: str, parse: Callable[[str], V], default: V) -> Any
         try:
             return parse(raw)
         except (TypeError, ValueError) as error:
+            shown = "(hidden)" if secret else repr(raw)
             raise ConfigurationError(
-                f"environment variable {env}={raw!r} is not a valid value for "
-                f"CassandraSettings.{name}: {error}"
-            ) from error
+                f"environment variable {env}={shown} is not a valid value for "
+                f"CassandraSettings.{name}"
+            ) from (None if secret else error)
 
-    return field(default_factory=make)
+    # A secret is left out of the settings' repr (and so of every message that shows it).
+    return field(default_factory=make, repr=not secret)
 
 
 def parse_hosts(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -60,6 +64,15 @@ def parse_hosts(text: str | Sequence[str]) -> tuple[str, ...]:
 
 def _hosts_from_env(text: str) -> tuple[str, ...]:
     return parse_hosts(text)
+
+
+def _boolean(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
 
 
 def _optional_int(text: str) -> int | None:
@@ -93,7 +106,7 @@ class CassandraSettings:
         "serial_consistency_level", "CASSANDRA_SERIAL_CONSISTENCY_LEVEL", str, "LOCAL_SERIAL"
     )
     username: str | None = _from_env("username", "CASSANDRA_USERNAME", str, None)
-    password: str | None = _from_env("password", "CASSANDRA_PASSWORD", str, None)
+    password: str | None = _from_env("password", "CASSANDRA_PASSWORD", str, None, secret=True)
     local_dc: str | None = _from_env("local_dc", "CASSANDRA_LOCAL_DC", str, None)
     protocol_version: int | None = _from_env(
         "protocol_version", "CASSANDRA_PROTOCOL_VERSION", _optional_int, None
@@ -110,7 +123,20 @@ class CassandraSettings:
     )
     #: Rows per page when a read is longer than one page (the driver pages on the server).
     fetch_size: int = _from_env("fetch_size", "CASSANDRA_FETCH_SIZE", int, 5000)
-    extra_cluster_options: Mapping[str, Any] = field(default_factory=dict)
+    #: Keep the global feed (``read_all``, catch-up subscriptions; see ``feed``). Off: an
+    #: append is one request fewer, and the store has no global order.
+    feed: bool = _from_env("feed", "CASSANDRA_FEED", _boolean, True)
+    #: Seconds after an append before the feed shows it: readers read only entries older than
+    #: this, and decide those whose writer did not finish (see ``feed``).
+    feed_delay: float = _from_env("feed_delay", "CASSANDRA_FEED_DELAY", float, 5.0)
+    #: Seconds a writer's feed entry and event write may take and still count as on time; a
+    #: slower writer confirms its entry (one more LWT). ``feed_delay - feed_write_window`` is
+    #: the clock difference between writers and readers that the feed tolerates.
+    feed_write_window: float = _from_env(
+        "feed_write_window", "CASSANDRA_FEED_WRITE_WINDOW", float, 1.0
+    )
+    # The driver's own options (a repr of them could hold credentials: not shown).
+    extra_cluster_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -138,12 +164,22 @@ class CassandraSettings:
                 f"CassandraSettings.serial_consistency_level={self.serial_consistency_level!r}: "
                 f"use " + " or ".join(SERIAL_LEVELS)
             )
-        for name in ("connect_timeout", "request_timeout", "reconnect_max_delay"):
+        for name in ("connect_timeout", "request_timeout", "reconnect_max_delay", "feed_delay",
+                     "feed_write_window"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ConfigurationError(
                     f"CassandraSettings.{name}={value!r} must be a positive number of seconds"
                 )
+
+        if not isinstance(self.feed, bool):
+            raise ConfigurationError(f"CassandraSettings.feed={self.feed!r} must be True or False")
+        if self.feed_delay <= self.feed_write_window:
+            raise ConfigurationError(
+                f"CassandraSettings.feed_delay={self.feed_delay!r} must be longer than "
+                f"feed_write_window={self.feed_write_window!r} (their difference is the clock "
+                f"skew between writers and readers that the feed tolerates)"
+            )
 
     @property
     def endpoints(self) -> str:

@@ -23,14 +23,20 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from cassandra.cluster import ResultSet, Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
-from eventstore_core.activerecordstrategy import AbstractActiveRecordStrategy
+from eventstore_core.activerecordstrategy import (
+    DEFAULT_PAGE_SIZE,
+    AbstractActiveRecordStrategy,
+    OrderedItem,
+)
 from eventstore_core.capabilities import Capabilities
 from eventstore_core.exceptions import (
     ConcurrencyError,
+    ConfigurationError,
     DatastoreError,
     EventStoreError,
     InvalidEventError,
@@ -40,6 +46,7 @@ from eventstore_core.sequenceditem import SequencedItem, StoredEvent
 from . import datastore as datastore_module
 from .datastore import CassandraConnection, CassandraDatastore
 from .errors import describe, is_outcome_unknown, is_too_large, translate
+from .feed import Feed, check_size, read_error
 from .outcome import settle
 from .records import (
     CassandraRecord,
@@ -47,7 +54,7 @@ from .records import (
     StoredEventRecord,
     record_description,
 )
-from .settings import CassandraSettings, consistency_value
+from .settings import CassandraSettings
 from .statements import LowerOp, RecordStatements, UpperOp
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
@@ -63,7 +70,8 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     capabilities = Capabilities(
         transactions_across_sequences=False,
         shared_between_processes=True,
-        global_order=False,
+        global_order=True,
+        global_order_delay=5.0,  # CassandraSettings.feed_delay's default
         timestamp_positions=True,
         snapshots=True,
     )
@@ -95,6 +103,13 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             self.datastore.setup_tables()
             self._fixed = self.datastore.connection
         self._statements: RecordStatements | None = None
+        self._feeds: dict[int, Feed] = {}
+        settings_in_use = self.connection_settings()
+        # What this store can do depends on its settings: the class says the defaults.
+        vars(self)["capabilities"] = replace(
+            type(self).capabilities, global_order=settings_in_use.feed,
+            global_order_delay=settings_in_use.feed_delay if settings_in_use.feed else 0.0,
+        )
 
     # -- connection ---------------------------------------------------------------------
     @property
@@ -107,6 +122,11 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 "or give CassandraActiveRecordStrategy a session= or settings="
             )
         return connection
+
+    def connection_settings(self) -> CassandraSettings:
+        """The settings of the connection in use (the default's if there is no fixed one)."""
+        connection = self._fixed or datastore_module.get_default()
+        return connection.settings if connection is not None else CassandraSettings()
 
     def statements(self, connection: CassandraConnection) -> RecordStatements:
         """Prepared statements for this record on the connection's session (made once)."""
@@ -143,29 +163,58 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                     f"{type(item[3]).__name__}; the Cassandra backend stores text (str)"
                 )
         connection = self.connection
-        endpoints = connection.settings.endpoints
+        settings = connection.settings
         try:
             statements = self.statements(connection)
-            statement = self._write_statement(statements, items)
+            insert = statements.insert()
         except EventStoreError:
             raise
         except Exception as error:
             raise translate(error, f"preparing the append to {self.record.table_name}",
-                            endpoints) from error
+                            settings.endpoints) from error
+        feed = self._feed(connection, statements) if settings.feed else None
+        announcement = None
+        if feed is not None:
+            check_size(items)
+            positions = [item[1] for item in items]
+            self._check_positions(positions, sequence_id)  # a bad value: no feed entry either
+            announcement = feed.announce(sequence_id, min(positions), max(positions))
+        feed_id = announcement.nonce if announcement is not None else None
+        statement = self._write_statement([self._bind(insert, item, feed_id) for item in items])
+        self._feed_step("sending")
         try:
             result = connection.session.execute(statement)
         except Exception as error:
-            self._after_failed_write(connection, statements, items, error)
-            return
-        rows = result.current_rows
-        if rows and not rows[0][0]:
-            raise ConcurrencyError(self._taken_message(items, result.column_names, rows))
+            self._after_failed_write(connection, statement, items, feed_id, error)
+        else:
+            rows = result.current_rows
+            if rows and not rows[0][0]:
+                raise ConcurrencyError(self._taken_message(items, result.column_names, rows))
+        if feed is not None and announcement is not None:
+            feed.finish(announcement, items)
 
-    def _write_statement(
-        self, statements: RecordStatements, items: Sequence[T]
-    ) -> BoundStatement | BatchStatement:
-        insert = statements.insert()
-        bound = [self._bind(insert, item) for item in items]
+    def _check_positions(self, positions: Sequence[Any], sequence_id: Any) -> None:
+        if self.record.position_cql_type != "bigint":
+            return
+        for position in positions:
+            if not -(2**63) <= position < 2**63:
+                raise InvalidEventError(
+                    f"item at position {position!r} of sequence {sequence_id} does not fit "
+                    f"table {self.record.table_name}: positions are 64-bit (bigint)"
+                )
+
+    def _feed(self, connection: CassandraConnection, statements: RecordStatements) -> Feed:
+        feed = self._feeds.get(id(statements))
+        if feed is None or feed.statements is not statements:
+            feed = Feed(connection.session, statements, connection.settings, self._feed_step)
+            self._feeds = {id(statements): feed}
+        return feed
+
+    def _feed_step(self, step: str) -> None:
+        """Called between the steps of an append (see ``feed``); tests stop a writer here."""
+
+    @staticmethod
+    def _write_statement(bound: list[BoundStatement]) -> BoundStatement | BatchStatement:
         if len(bound) == 1:
             return bound[0]
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
@@ -173,9 +222,11 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             batch.add(statement)
         return batch
 
-    def _bind(self, insert: Any, item: T) -> BoundStatement:
+    def _bind(self, insert: Any, item: T, feed_id: int | None) -> BoundStatement:
         try:
-            return insert.bind((item[0], item[1], item[2], item[3]))  # type: ignore[no-any-return]
+            return insert.bind(  # type: ignore[no-any-return]
+                (item[0], item[1], item[2], item[3], feed_id)
+            )
         except _BIND_ERRORS as error:
             raise InvalidEventError(
                 f"item at position {item[1]!r} of sequence {item[0]} does not fit table "
@@ -185,16 +236,15 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     def _after_failed_write(
         self,
         connection: CassandraConnection,
-        statements: RecordStatements,
+        statement: BoundStatement | BatchStatement,
         items: Sequence[T],
+        feed_id: int | None,
         error: Exception,
     ) -> None:
         settings = connection.settings
         if is_outcome_unknown(error):
-            serial = consistency_value(
-                settings.serial_consistency_level, "serial_consistency_level"
-            )
-            settle(connection.session, statements, items, error, serial, settings.endpoints)
+            settle(connection.session, statement, items, feed_id, error, settings.endpoints,
+                   settings.request_timeout, self.record.column_names)
             return
         if is_too_large(error):
             size = sum(len(item[2]) + len(item[3]) for item in items)
@@ -262,6 +312,25 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             raise
         except Exception as error:
             raise translate(error, what, connection.settings.endpoints) from error
+
+    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+        """The feed (see ``feed``): items older than ``feed_delay``, in a fixed order."""
+        self.check_limit(limit)
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise InvalidEventError(f"after={after!r} must be a global position (int)")
+        connection = self.connection
+        if not connection.settings.feed:
+            raise ConfigurationError(
+                "this Cassandra store keeps no feed (CassandraSettings.feed=False), so it has "
+                "no global order"
+            )
+        try:
+            statements = self.statements(connection)
+            return self._feed(connection, statements).read(after, limit, self.sequenced_item_class)
+        except EventStoreError:
+            raise
+        except Exception as error:
+            raise read_error(error, connection.settings.endpoints) from error
 
     def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
         """Partitions in token order; a partition longer than a page is finished by position."""

@@ -116,11 +116,31 @@ def test_bad_environment_names_the_variable(
         ({"replication_strategy": "Everywhere"}, "replication_strategy"),
         ({"replication_factor": 0}, "replication_factor"),
         ({"connect_timeout": -1}, "connect_timeout"),
+        ({"feed_delay": 0.5, "feed_write_window": 1.0}, "feed_delay"),
+        ({"feed": "yes"}, "feed"),
     ],
 )
 def test_bad_settings_name_the_field(arguments: dict[str, object], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         CassandraSettings(**arguments)  # type: ignore[arg-type]
+
+
+def test_the_password_is_never_shown(monkeypatch: pytest.MonkeyPatch, free_port: int) -> None:
+    # Before: repr(CassandraSettings(password=...)) printed it, and so did every message or
+    # log line that showed the settings or a connection.
+    secret = "s3cret-Pa55word"
+    settings = CassandraSettings(username="app", password=secret, port=free_port,
+                                 connect_timeout=1)
+    monkeypatch.setenv("CASSANDRA_PASSWORD", secret)
+    from_env = CassandraSettings(username="app")
+    assert from_env.password == secret
+    for shown in (repr(settings), str(settings), repr(from_env),
+                  repr(datastore_module.CassandraConnection(session=None, settings=settings))):  # type: ignore[arg-type]
+        assert secret not in shown
+        assert "app" in shown  # the rest is still there
+    with pytest.raises(DatastoreError) as caught:
+        CassandraDatastore(settings=settings).setup_connection()
+    assert secret not in str(caught.value) and secret not in repr(caught.value)
 
 
 def test_no_server_is_a_datastore_error_naming_host_and_port(free_port: int) -> None:

@@ -1,14 +1,16 @@
-"""Writes whose outcome the driver cannot tell, settled by reading back from the real server.
+"""Writes whose outcome the driver cannot tell, settled by proposing them again.
 
 A CAS write timeout cannot be provoked on demand on one healthy node, so a thin wrapper
 around the real session injects the driver's exception at the moment it would arrive: after
 the write really was carried out by the server ("applied, but the answer was lost"), or
-instead of sending it ("never got there"). Everything else, including the read-back, runs on
-the real server. (``test_zz_faults.py`` provokes the real thing by pausing the server.)
+instead of sending it ("never got there"). Everything else, including the second proposal,
+runs on the real server. The last test provokes real client-side timeouts (a request timeout
+of a few milliseconds); ``test_zz_faults.py`` pauses the server.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -41,16 +43,17 @@ def cas_write_unknown() -> ErrorMessage:
 
 
 class FaultySession:
-    """The real session, but the next write fails with ``fault`` (applied first or not)."""
+    """The real session, but the next conditional write fails with ``fault`` (applied first
+    or not), and the ``fail_again`` ones after it time out without being sent."""
 
     def __init__(self, real: Session) -> None:
         self.real = real
         self.fault: BaseException | None = None
         self.apply_first = False
-        self.fail_reads = False
+        self.fail_again = 0
 
-    def prepare(self, *args: Any, **kwargs: Any) -> Any:
-        return self.real.prepare(*args, **kwargs)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         is_write = isinstance(statement, BatchStatement) or not statement.is_idempotent
@@ -59,7 +62,8 @@ class FaultySession:
             if self.apply_first:
                 self.real.execute(statement, *args, **kwargs)
             raise fault
-        if not is_write and self.fail_reads:
+        if is_write and self.fail_again:
+            self.fail_again -= 1
             raise OperationTimedOut({"127.0.0.1:9042": "Client request timeout"})
         return self.real.execute(statement, *args, **kwargs)
 
@@ -85,7 +89,7 @@ def strategy(faulty: FaultySession) -> CassandraActiveRecordStrategy[SequencedIt
 
 @pytest.fixture(autouse=True)
 def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(outcome_module, "READ_BACK_PAUSES", (0.01, 0.01))
+    monkeypatch.setattr(outcome_module, "PROPOSE_AGAIN_PAUSES", (0.01, 0.01))
 
 
 def batch(sequence_id: Any, positions: range, writer: str = "us") -> list[SequencedItem]:
@@ -104,19 +108,16 @@ def test_applied_but_the_answer_was_lost_counts_as_done(
     assert strategy.get_items(sequence_id) == batch(sequence_id, range(size))
 
 
-@pytest.mark.parametrize("fault", [cas_timeout, cas_write_unknown])
-def test_never_applied_is_a_datastore_error_that_says_retry_is_safe(
+@pytest.mark.parametrize("fault", [cas_timeout, cas_write_unknown, lambda: OperationTimedOut()])
+def test_never_sent_is_stored_once_by_proposing_it_again(
     strategy: CassandraActiveRecordStrategy[SequencedItem], faulty: FaultySession, fault: Any,
 ) -> None:
+    # Before: a SERIAL read found nothing and the append was reported "not applied, retrying
+    # is safe", although a request the client gave up on may still be applied later.
     sequence_id = uuid4()
     faulty.fault = fault()
-    with pytest.raises(DatastoreError) as caught:
-        strategy.append(batch(sequence_id, range(3)))
-    assert not isinstance(caught.value, OutcomeUnknownError)
-    assert "not applied" in str(caught.value) and str(sequence_id) in str(caught.value)
-    assert strategy.get_items(sequence_id) == []
-    strategy.append(batch(sequence_id, range(3)))  # the retry it promised is safe
-    assert len(strategy.get_items(sequence_id)) == 3
+    strategy.append(batch(sequence_id, range(3)))
+    assert strategy.get_items(sequence_id) == batch(sequence_id, range(3))
 
 
 def test_another_writer_got_there_is_a_concurrency_error(
@@ -131,17 +132,54 @@ def test_another_writer_got_there_is_a_concurrency_error(
     assert strategy.get_items(sequence_id) == theirs
 
 
-def test_when_reading_back_fails_too_the_outcome_is_unknown(
+def test_when_proposing_again_fails_too_the_outcome_is_unknown(
     strategy: CassandraActiveRecordStrategy[SequencedItem], faulty: FaultySession,
 ) -> None:
     sequence_id = uuid4()
-    faulty.fault, faulty.apply_first, faulty.fail_reads = cas_timeout(), True, True
+    faulty.fault, faulty.apply_first, faulty.fail_again = cas_timeout(), True, 3
     with pytest.raises(OutcomeUnknownError) as caught:
         strategy.append(batch(sequence_id, range(2)))
     message = str(caught.value)
     assert "unknown" in message and str(sequence_id) in message and "127.0.0.1:9042" in message
-    faulty.fail_reads = False
     assert len(strategy.get_items(sequence_id)) == 2  # it had been applied
+
+
+@pytest.mark.parametrize("feed", [False, True])
+def test_client_timeouts_of_milliseconds_never_give_a_wrong_answer(feed: bool) -> None:
+    """Real client-side timeouts: every answer the store gives must be true afterwards.
+
+    Before the fix, "not applied, so retrying it is safe" came back and the event appeared
+    a moment later (6 of 6 such reports were wrong with 2-10 ms request timeouts).
+    """
+    hasty = CassandraActiveRecordStrategy(
+        settings=test_settings(request_timeout=0.003, feed=feed)
+    )
+    patient = CassandraActiveRecordStrategy(settings=test_settings())
+    answers: dict[Any, str] = {}
+    try:
+        for _ in range(40):
+            sequence_id = uuid4()
+            try:
+                hasty.append(batch(sequence_id, range(3)))
+                answers[sequence_id] = "stored"
+            except OutcomeUnknownError:
+                answers[sequence_id] = "unknown"
+            except DatastoreError as error:
+                assert "nothing" in str(error) and "written" in str(error), error
+                answers[sequence_id] = "not stored"
+        time.sleep(2.0)  # anything still in flight lands or is dropped
+        for sequence_id, answer in answers.items():
+            stored = patient.get_items(sequence_id)
+            if answer == "stored":
+                assert stored == batch(sequence_id, range(3))
+            elif answer == "not stored":
+                assert stored == [], f"reported not stored, but {len(stored)} items are there"
+            else:
+                assert stored in ([], batch(sequence_id, range(3)))
+    finally:
+        hasty.close()
+        patient.close()
+    assert "stored" in answers.values()  # the settling proposal does get through
 
 
 def test_the_driver_never_resends_a_write() -> None:
