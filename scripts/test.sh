@@ -24,9 +24,11 @@ echo "== the user's document (shared/seed/infrastructure.rst)"
 seed_check=../shared/tools/seed_check.py
 if [ -f "$seed_check" ]; then
   .venv/bin/python "$seed_check" --require-cassandra
-else
-  echo "no $seed_check beside this checkout" >&2
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI needs $seed_check beside this checkout" >&2
   exit 1
+else
+  echo "skipped: no $seed_check beside this checkout (CI runs it)"
 fi
 
 echo "== tests (on empty test databases)"
