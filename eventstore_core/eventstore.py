@@ -25,8 +25,10 @@ class EventStore:
     def from_config(cls, backend: str | None = None, **options: Any) -> EventStore:
         """Assemble a store from installed plugins, options and ``EVENTSTORE_*`` variables.
 
-        With nothing given: a store on a SQLite file (the embedded default). See
-        ``eventstore_core.assembly`` for every option.
+        ``backend`` is a backend name (``"sqlalchemy"``) or a configuration string
+        (``"postgresql://user@host/db?cipher=aes"``, ``"memory://"``); without it,
+        ``EVENTSTORE_URL`` or ``EVENTSTORE_BACKEND``. With nothing given: a store on a SQLite
+        file (the embedded default). See ``eventstore_core.assembly`` for every option.
         """
         from .assembly import assemble
 

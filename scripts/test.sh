@@ -34,3 +34,13 @@ fi
 echo "== tests (on empty test databases)"
 bash scripts/servers/reset-test-data.sh
 .venv/bin/python -m pytest "$@"
+
+echo "== the backend template (examples/dbm_backend), installed and proven as a user would"
+root=$(pwd)
+template=$(mktemp -d)
+cp -r examples/dbm_backend "$template/"
+rm -rf "$template/dbm_backend/build" "$template/dbm_backend/"*.egg-info
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+  "$template/dbm_backend"
+(cd "$template/dbm_backend" && "$root/.venv/bin/python" -m pytest -q)
+rm -rf "$template"

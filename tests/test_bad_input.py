@@ -69,3 +69,24 @@ def test_stored_row_with_corrupt_data_or_unknown_topic(store: EventStore) -> Non
     assert "position 3" in str(caught_topic.value)
     # what was stored is still there, unchanged
     assert strategy.get_items(other) == [SequencedItem(other, 3, "gone.module#Vanished", "{}")]
+
+
+def test_conflict_names_only_the_positions_that_were_taken(store: EventStore) -> None:
+    from eventstore_core import ConcurrencyError
+
+    sequence_id = uuid4()
+    strategy = store.active_record_strategy
+    strategy.append([SequencedItem(sequence_id, p, "m#T", "{}") for p in (1, 3)])
+    with pytest.raises(ConcurrencyError) as caught:
+        strategy.append([SequencedItem(sequence_id, p, "m#T", "{}") for p in (0, 1, 2, 3, 4)])
+    message = str(caught.value)
+    assert f"positions 1, 3 of sequence {sequence_id} are already taken" in message
+    assert "0" not in message.replace(str(sequence_id), "")
+    assert [item[1] for item in strategy.get_items(sequence_id)] == [1, 3]
+
+
+def test_same_position_twice_is_an_input_error_not_a_conflict(store: EventStore) -> None:
+    sequence_id = uuid4()
+    with pytest.raises(InvalidEventError, match="position 0 of sequence .* appears twice"):
+        store.append([event(sequence_id, 0), event(sequence_id, 0)])
+    assert store.get_domain_events(sequence_id) == []
