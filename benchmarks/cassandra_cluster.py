@@ -38,6 +38,8 @@ from eventstore_cassandra.feed import BUCKET_US, DAY_US, NONCE_BITS, now_us
 from eventstore_core.sequenceditem import SequencedItem
 from eventstore_core.subscription import CatchUpSubscription
 
+Store = CassandraActiveRecordStrategy[SequencedItem]
+Append = Callable[[list[SequencedItem]], None]
 TOPIC = "eventstore_core.events#DomainEvent"
 DATA = '{"amount": 12345, "note": "' + "x" * 60 + '"}'
 CLUSTER_HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
@@ -119,14 +121,15 @@ class Raw:
         self.cluster.shutdown()
 
 
-def appenders() -> dict[str, tuple[Callable[[list[SequencedItem]], None], Callable[[], None]]]:
-    stores = {
+def appenders() -> dict[str, tuple[Append, Callable[[], None]]]:
+    stores: dict[str, Store] = {
         "cluster": CassandraActiveRecordStrategy(settings=cluster_settings()),
         "single": CassandraActiveRecordStrategy(settings=single_settings()),
         "cluster-nofeed": CassandraActiveRecordStrategy(settings=cluster_settings(feed=False)),
     }
     raw = Raw(cluster_settings())
-    made = {name: (store.append, store.close) for name, store in stores.items()}
+    made: dict[str, tuple[Append, Callable[[], None]]] = {
+        name: (store.append, store.close) for name, store in stores.items()}
     made["raw"] = (raw.append, raw.close)
     return {name: made[name] for name in ("cluster", "single", "raw", "cluster-nofeed")}
 
@@ -178,7 +181,7 @@ def compare(rounds: int) -> None:
 
 
 def feed_read(settings: CassandraSettings, events: int = 3000) -> None:
-    store = CassandraActiveRecordStrategy(settings=settings)
+    store: Store = CassandraActiveRecordStrategy(settings=settings)
     start = (now_us() << 64)
     sequences = [uuid4() for _ in range(10)]
     for n in range(events // 10):
@@ -186,7 +189,7 @@ def feed_read(settings: CassandraSettings, events: int = 3000) -> None:
                       for p in range(10)])
     time.sleep(settings.feed_delay + 0.5)
     for label in ("first read (decides)", "second read"):
-        reader = CassandraActiveRecordStrategy(settings=settings)
+        reader: Store = CassandraActiveRecordStrategy(settings=settings)
         count, after, began = 0, start, time.perf_counter()
         while True:
             page = reader.read_all(after, 1000)
@@ -202,8 +205,8 @@ def feed_read(settings: CassandraSettings, events: int = 3000) -> None:
 
 
 def feed_delay(settings: CassandraSettings, seconds: float = 12.0) -> None:
-    writer = CassandraActiveRecordStrategy(settings=settings)
-    follower = CassandraActiveRecordStrategy(settings=settings)
+    writer: Store = CassandraActiveRecordStrategy(settings=settings)
+    follower: Store = CassandraActiveRecordStrategy(settings=settings)
     appended: dict[tuple[UUID, int], float] = {}
     delays: list[float] = []
     sequence_id = uuid4()
