@@ -199,8 +199,20 @@ class Feed:
             if state in DELIVERED:
                 return
             # A reader voided the entry before our rows were visible: announce them again.
-            new = self.announce(sequence_id, min(positions), max(positions))
-            self._rehome(sequence_id, positions, announcement.nonce, new.nonce)
+            # The rows are stored, so nothing here may raise (the append is done).
+            try:
+                new = self.announce(sequence_id, min(positions), max(positions))
+                moved = self._rehome(sequence_id, positions, announcement.nonce, new.nonce)
+            except EventStoreError as error:
+                log.error("the feed entry of the append to sequence %s at positions %s was "
+                          "voided and announcing it again failed (%s): the feed misses it",
+                          sequence_id, positions, error)
+                return
+            if not moved:
+                log.error("the rows of the append to sequence %s at positions %s no longer "
+                          "carry the feed id %s: not announced again", sequence_id, positions,
+                          announcement.nonce)
+                return
             self.step("reannounced")
             if time.monotonic() - new.started <= self.write_window:
                 return
@@ -208,13 +220,14 @@ class Feed:
         log.error("the feed entry of the append to sequence %s was voided %d times in a row",
                   sequence_id, CONFIRM_ROUNDS)
 
-    def _rehome(self, sequence_id: Any, positions: Sequence[Any], old: int, new: int) -> None:
+    def _rehome(self, sequence_id: Any, positions: Sequence[Any], old: int, new: int) -> bool:
+        """Move the rows from feed entry ``old`` to ``new`` (one conditional batch)."""
         rehome = self.statements.rehome()
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
         for position in positions:
             batch.add(rehome.bind((new, sequence_id, position, old)))
         try:
-            self.session.execute(batch)
+            return bool(self.session.execute(batch).current_rows[0][0])
         except Exception as error:
             raise translate(error, f"re-announcing the append to sequence {sequence_id} in "
                             f"the feed (it is stored)", self.settings.endpoints) from error
