@@ -7,7 +7,8 @@ not line up with them, so this module sorts them:
   (no host, unavailable, bad request). The caller may retry.
 * **outcome unknown**: the request may have been applied (a write timeout, Cassandra 5's
   ``CAS_WRITE_UNKNOWN``, the client giving up waiting, the connection dropping while the
-  request was in flight, a server error). The strategy finds out by reading back.
+  request was in flight, a server error). The strategy finds out by proposing the same
+  conditional write again (see ``outcome``).
 * **invalid**: the request itself cannot be carried out as given (too large, a value that
   does not fit its column).
 

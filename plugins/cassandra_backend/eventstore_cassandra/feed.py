@@ -199,8 +199,20 @@ class Feed:
             if state in DELIVERED:
                 return
             # A reader voided the entry before our rows were visible: announce them again.
-            new = self.announce(sequence_id, min(positions), max(positions))
-            self._rehome(sequence_id, positions, announcement.nonce, new.nonce)
+            # The rows are stored, so nothing here may raise (the append is done).
+            try:
+                new = self.announce(sequence_id, min(positions), max(positions))
+                moved = self._rehome(sequence_id, positions, announcement.nonce, new.nonce)
+            except EventStoreError as error:
+                log.error("the feed entry of the append to sequence %s at positions %s was "
+                          "voided and announcing it again failed (%s): the feed misses it",
+                          sequence_id, positions, error)
+                return
+            if not moved:
+                log.error("the rows of the append to sequence %s at positions %s no longer "
+                          "carry the feed id %s: not announced again", sequence_id, positions,
+                          announcement.nonce)
+                return
             self.step("reannounced")
             if time.monotonic() - new.started <= self.write_window:
                 return
@@ -208,13 +220,14 @@ class Feed:
         log.error("the feed entry of the append to sequence %s was voided %d times in a row",
                   sequence_id, CONFIRM_ROUNDS)
 
-    def _rehome(self, sequence_id: Any, positions: Sequence[Any], old: int, new: int) -> None:
+    def _rehome(self, sequence_id: Any, positions: Sequence[Any], old: int, new: int) -> bool:
+        """Move the rows from feed entry ``old`` to ``new`` (one conditional batch)."""
         rehome = self.statements.rehome()
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
         for position in positions:
             batch.add(rehome.bind((new, sequence_id, position, old)))
         try:
-            self.session.execute(batch)
+            return bool(self.session.execute(batch).current_rows[0][0])
         except Exception as error:
             raise translate(error, f"re-announcing the append to sequence {sequence_id} in "
                             f"the feed (it is stored)", self.settings.endpoints) from error
@@ -247,8 +260,10 @@ class Feed:
                 cursor = max((low_ts, low_nonce), (bucket * BUCKET_US, 0))
                 while True:
                     entries = self._entries(bucket, cursor, horizon)
-                    for entry in entries:
-                        for index, item in enumerate(self._items(entry, item_class)):
+                    for entry, rows in zip(entries, self._settled(entries), strict=True):
+                        new = tuple.__new__
+                        for index, row in enumerate(rows):
+                            item = new(item_class, (entry.sequence_id, *row))
                             position = encode(entry.ts, entry.nonce, index)
                             if position > after:
                                 out.append(OrderedItem(position, item))
@@ -270,26 +285,68 @@ class Feed:
             (bucket, cursor[0], cursor[1], horizon, ENTRIES_PER_PAGE)))
         return [Entry(bucket, *row) for row in rows]
 
-    def _items(self, entry: Entry, item_class: type[Any]) -> list[Any]:
-        """The items of an entry (deciding its state first if nobody has)."""
-        if entry.state == VOIDED:
-            return []
-        rows = self._rows(entry)
-        if entry.state is None:
-            wanted = ADOPTED if rows else VOIDED
-            state = self.decide(entry, wanted)
-            if state != wanted:  # someone decided first: that holds
-                rows = self._rows(entry) if state in DELIVERED else []
-            elif state == VOIDED:
-                rows = []
-        new = tuple.__new__
-        return [new(item_class, (entry.sequence_id, *row)) for row in rows]
+    def _settled(self, entries: Sequence[Entry]) -> list[list[tuple[Any, Any, Any]]]:
+        """The rows of each entry, deciding first the entries nobody has decided.
+
+        The reads of one page go out together, then its decisions (LWTs) together.
+        """
+        reads = [None if entry.state == VOIDED else self.session.execute_async(
+            self.statements.announced().bind((entry.sequence_id, entry.first, entry.last)))
+            for entry in entries]
+        found = [[] if read is None else _announced_by(read.result(), entry)
+                 for entry, read in zip(entries, reads, strict=True)]
+        wanted = {n: ADOPTED if found[n] else VOIDED
+                  for n, entry in enumerate(entries) if entry.state is None}
+        for n, state in self._decide_all(entries, wanted).items():
+            if state == VOIDED:
+                found[n] = []
+            elif state != wanted[n]:  # the writer confirmed after our read found nothing
+                found[n] = self._rows(entries[n])
+        return found
+
+    def _decide_all(self, entries: Sequence[Entry], wanted: dict[int, str]) -> dict[int, str]:
+        """Decide entries of one bucket in one conditional batch (one Paxos round: LWTs on
+        one partition take turns, so one per entry would contend); the states they have."""
+        decided: dict[int, str] = {}
+        pending = dict(wanted)
+        by_key = {(entries[n].ts, entries[n].nonce): n for n in pending}
+        decide = self.statements.decide()
+        while pending:
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+            for n, state in pending.items():
+                entry = entries[n]
+                batch.add(decide.bind((state, entry.bucket, entry.ts, entry.nonce)))
+            result = self.session.execute(batch)
+            rows = result.current_rows
+            if rows[0][0]:
+                decided.update(pending)
+                return decided
+            # Not applied: some entry has a state already; the answer shows which.
+            names = list(result.column_names)
+            settled = 0
+            for row in rows:
+                values = dict(zip(names, row, strict=False))
+                key = by_key.get((values.get("ts"), values.get("nonce")))  # type: ignore[arg-type]
+                if key is not None and values.get("state") is not None and key in pending:
+                    decided[key] = str(values["state"])
+                    del pending[key]
+                    settled += 1
+            if not settled:
+                raise DatastoreError(
+                    f"deciding {len(pending)} feed entries was not applied and the answer "
+                    f"names none that is decided: {names}"
+                )
+        return decided
 
     def _rows(self, entry: Entry) -> list[tuple[Any, Any, Any]]:
-        rows = self.session.execute(self.statements.announced().bind(
-            (entry.sequence_id, entry.first, entry.last)))
-        return [(position, topic, data) for position, topic, data, feed_id in rows
-                if feed_id == entry.nonce]
+        return _announced_by(self.session.execute(self.statements.announced().bind(
+            (entry.sequence_id, entry.first, entry.last))), entry)
+
+
+def _announced_by(rows: Any, entry: Entry) -> list[tuple[Any, Any, Any]]:
+    """The rows that carry the entry's nonce: its items, by position."""
+    return [(position, topic, data) for position, topic, data, feed_id in rows
+            if feed_id == entry.nonce]
 
 
 @dataclass(frozen=True)

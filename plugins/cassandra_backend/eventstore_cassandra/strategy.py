@@ -6,9 +6,11 @@ position is a ``ConcurrencyError`` and nothing of the call is written. A list th
 several sequences cannot be atomic in Cassandra (a conditional batch is limited to one
 partition), so it is refused with ``InvalidEventError`` before anything is written; the
 capabilities say ``transactions_across_sequences=False``. A write whose outcome the driver
-cannot tell is settled by reading back (see ``outcome``).
+cannot tell is settled by proposing it again (see ``outcome``). With the feed on (the
+default), an append first writes its feed entry and its rows carry the entry's nonce (see
+``feed``); ``read_all`` reads the feed.
 
-Reading. ``get_items`` is one prepared range query: bounds, clustering order and ``LIMIT`` are
+Reading. ``_get_items`` is one prepared range query: bounds, clustering order and ``LIMIT`` are
 all applied by the server, and long results are paged by the driver. ``all_items`` walks the
 partitions in token order, one bounded query per page.
 

@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -134,14 +135,18 @@ def _child(target: Callable[[], None]) -> None:
 
 
 def writer_that(step: str, then: Callable[[], None], sequence_id: UUID,
-                appended: range) -> Callable[[], None]:
-    """A writer appending ``appended`` that runs ``then`` the first time it is at ``step``."""
+                appended: range, steps_file: Path | None = None) -> Callable[[], None]:
+    """A writer appending ``appended`` that runs ``then`` the first time it is at ``step``
+    (and writes the names of the steps it passed to ``steps_file``)."""
     def write() -> None:
         strategy = make_strategy()
         hook = strategy._feed_step
         done: list[str] = []
 
         def at(name: str) -> None:
+            if steps_file is not None:
+                with steps_file.open("a") as passed:
+                    passed.write(name + "\n")
             if name == step and not done:
                 done.append(name)
                 then()
@@ -222,20 +227,28 @@ def test_a_writer_killed_at_each_step(step: str, stored: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "step",
+    ("step", "passed"),
     [
-        "announced",  # its entry took too long: abandoned, a new one is written
-        "sending",  # a reader voids the entry before the rows land: announced again
-        "stored",  # a reader adopts the entry before the writer confirms it
+        # its entry took too long: abandoned, a new one is written
+        ("announced", ["announced", "announced", "sending", "stored"]),
+        # a reader voids the entry before the rows land: the writer announces them again
+        ("sending", ["announced", "sending", "stored", "announced", "reannounced"]),
+        # a reader adopts the entry before the writer confirms it: nothing more to do
+        ("stored", ["announced", "sending", "stored"]),
     ],
 )
-def test_a_writer_held_past_the_bounds_at_each_step(step: str) -> None:
+def test_a_writer_held_past_the_bounds_at_each_step(
+    step: str, passed: list[str], tmp_path: Path
+) -> None:
     start = settled_position()
     victim, other = uuid4(), uuid4()
     reader = Reader(start)
     reader.start()
-    code = run_writer(writer_that(step, lambda: time.sleep(DELAY * 2), victim, range(3)))
+    steps_file = tmp_path / "steps"
+    code = run_writer(writer_that(step, lambda: time.sleep(DELAY * 2), victim, range(3),
+                                  steps_file))
     assert code == 0
+    assert steps_file.read_text().split() == passed  # the path meant was the path taken
     strategy = make_strategy()
     strategy.append(items(other, range(1)))
     during = reader.stop()

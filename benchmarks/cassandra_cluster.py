@@ -1,0 +1,255 @@
+"""The Cassandra backend on the three-node cluster, against the single node and the raw driver.
+
+    scripts/servers/cassandra.sh start; scripts/servers/cassandra-cluster.sh start
+    .venv/bin/python -m benchmarks.cassandra_cluster [--rounds 5]
+
+Contenders, alternated round by round (A B C D, A B C D, ...), each on fresh sequences:
+
+* ``cluster``: the store on the cluster (RF 3, QUORUM, SERIAL), with its feed;
+* ``single``: the store on the single node (RF 1, LOCAL_QUORUM, LOCAL_SERIAL), with its feed;
+* ``raw``: cassandra-driver alone on the cluster running the statements the store runs for
+  the same append: the feed entry (a plain insert, plus the bucket's index rows once), then
+  the conditional insert or batch with the entry's nonce;
+* ``cluster-nofeed``: the store on the cluster with ``feed=False`` (what the feed costs).
+
+W1: 100 events an append (one conditional batch), round-robin over 10 sequences. W2: one
+event an append; its median latency is what one LWT (plus the feed entry) costs.
+Then the feed: events/s of ``read_all`` from the start, first read (deciding every entry)
+and second read (decided), and the delay from an append returning to a live subscriber
+receiving it (median, 99th percentile), at the default ``feed_delay`` (5 s) and at 1 s.
+Figures are medians of pair-by-pair ratios (and of the values), one line per measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventstore_cassandra import CassandraActiveRecordStrategy, CassandraSettings
+from eventstore_cassandra.feed import BUCKET_US, DAY_US, NONCE_BITS, now_us
+
+from eventstore_core.sequenceditem import SequencedItem
+from eventstore_core.subscription import CatchUpSubscription
+
+Store = CassandraActiveRecordStrategy[SequencedItem]
+Append = Callable[[list[SequencedItem]], None]
+TOPIC = "eventstore_core.events#DomainEvent"
+DATA = '{"amount": 12345, "note": "' + "x" * 60 + '"}'
+CLUSTER_HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+CLUSTER_PORT = 9142
+KEYSPACE = "bench_cluster"
+
+
+def cluster_settings(**overrides: Any) -> CassandraSettings:
+    values: dict[str, Any] = {
+        "hosts": CLUSTER_HOSTS, "port": CLUSTER_PORT, "keyspace": KEYSPACE,
+        "replication_factor": 3, "consistency_level": "QUORUM",
+        "serial_consistency_level": "SERIAL",
+    }
+    values.update(overrides)
+    return CassandraSettings(**values)
+
+
+def single_settings(**overrides: Any) -> CassandraSettings:
+    return CassandraSettings(hosts=("127.0.0.1",), port=9042, keyspace=KEYSPACE, **overrides)
+
+
+class Raw:
+    """The driver alone, the store's statements for one append (feed entry, then the LWT)."""
+
+    def __init__(self, settings: CassandraSettings) -> None:
+        from cassandra import ConsistencyLevel
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+        from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+        from cassandra.query import tuple_factory
+
+        profile = ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+            consistency_level=ConsistencyLevel.name_to_value[settings.consistency_level],
+            serial_consistency_level=ConsistencyLevel.name_to_value[
+                settings.serial_consistency_level],
+            request_timeout=12.0, row_factory=tuple_factory,
+        )
+        self.cluster = Cluster(list(settings.hosts), port=settings.port,
+                               execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                               sockopts=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self.session = session = self.cluster.connect()
+        table = f'"{KEYSPACE}"."integer_sequenced_items"'
+        self.insert = session.prepare(
+            f'INSERT INTO {table} ("sequence_id", "position", "topic", "data", "feed_id") '
+            "VALUES (?, ?, ?, ?, ?) IF NOT EXISTS")
+        self.announce = session.prepare(
+            f'INSERT INTO "{KEYSPACE}"."integer_sequenced_items_feed" (bucket, ts, nonce, '
+            "sequence_id, first_position, last_position) VALUES (?, ?, ?, ?, ?, ?)")
+        self.index = session.prepare(
+            f'INSERT INTO "{KEYSPACE}"."integer_sequenced_items_feed_index" (level, key, value) '
+            "VALUES (?, ?, ?)")
+        self.indexed: set[int] = set()
+
+    def append(self, items: list[SequencedItem]) -> None:
+        from cassandra.query import BatchStatement, BatchType
+
+        ts = now_us()
+        nonce, bucket = secrets.randbits(NONCE_BITS), ts // BUCKET_US
+        first, last = items[0][1], items[-1][1]
+        writes = [self.announce.bind((bucket, ts, nonce, items[0][0], first, last))]
+        if bucket not in self.indexed:
+            day = ts // DAY_US
+            writes += [self.index.bind((0, 0, day)), self.index.bind((1, day, bucket))]
+        for future in [self.session.execute_async(w) for w in writes]:
+            future.result()
+        self.indexed.add(bucket)
+        bound = [self.insert.bind((i[0], i[1], i[2], i[3], nonce)) for i in items]
+        if len(bound) == 1:
+            statement: Any = bound[0]
+        else:
+            statement = BatchStatement(batch_type=BatchType.UNLOGGED)
+            for one in bound:
+                statement.add(one)
+        rows = self.session.execute(statement).current_rows
+        if rows and not rows[0][0]:
+            raise RuntimeError("position taken")
+
+    def close(self) -> None:
+        self.cluster.shutdown()
+
+
+def appenders() -> dict[str, tuple[Append, Callable[[], None]]]:
+    stores: dict[str, Store] = {
+        "cluster": CassandraActiveRecordStrategy(settings=cluster_settings()),
+        "single": CassandraActiveRecordStrategy(settings=single_settings()),
+        "cluster-nofeed": CassandraActiveRecordStrategy(settings=cluster_settings(feed=False)),
+    }
+    raw = Raw(cluster_settings())
+    made: dict[str, tuple[Append, Callable[[], None]]] = {
+        name: (store.append, store.close) for name, store in stores.items()}
+    made["raw"] = (raw.append, raw.close)
+    return {name: made[name] for name in ("cluster", "single", "raw", "cluster-nofeed")}
+
+
+def w1(append: Callable[[list[SequencedItem]], None], calls: int = 20) -> dict[str, float]:
+    sequences = [uuid4() for _ in range(10)]
+    batches = [[SequencedItem(sequences[n % 10], (n // 10) * 100 + p, TOPIC, DATA)
+                for p in range(100)] for n in range(calls)]
+    started = time.perf_counter()
+    for batch in batches:
+        append(batch)
+    return {"W1 events/s": calls * 100 / (time.perf_counter() - started)}
+
+
+def w2(append: Callable[[list[SequencedItem]], None], calls: int = 200) -> dict[str, float]:
+    sequence_id = uuid4()
+    events = [[SequencedItem(sequence_id, p, TOPIC, DATA)] for p in range(calls)]
+    latencies = []
+    started = time.perf_counter()
+    for one in events:
+        begun = time.perf_counter()
+        append(one)
+        latencies.append(time.perf_counter() - begun)
+    return {"W2 events/s": calls / (time.perf_counter() - started),
+            "W2 median latency ms": statistics.median(latencies) * 1000}
+
+
+def compare(rounds: int) -> None:
+    sides = appenders()
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    for append, _ in sides.values():  # warm up: prepare, connect every node
+        w1(append, 3)
+        w2(append, 20)
+    for _ in range(rounds):
+        for name, (append, _) in sides.items():
+            results[name].append({**w1(append), **w2(append)})
+    for _, close in sides.values():
+        close()
+    measures = list(results["cluster"][0])
+    print(f"{'measure':24} " + " ".join(f"{name:>15}" for name in results))
+    for measure in measures:
+        medians = [statistics.median(r[measure] for r in results[name]) for name in results]
+        print(f"{measure:24} " + " ".join(f"{value:15.1f}" for value in medians))
+    for measure in ("W1 events/s", "W2 events/s"):
+        for a, b in (("cluster", "raw"), ("cluster", "single"), ("cluster", "cluster-nofeed")):
+            ratios = [x[measure] / y[measure] for x, y in zip(results[a], results[b], strict=True)]
+            print(f"{measure}: {a} / {b} = {statistics.median(ratios):.2f} "
+                  f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
+
+
+def feed_read(settings: CassandraSettings, events: int = 3000) -> None:
+    store: Store = CassandraActiveRecordStrategy(settings=settings)
+    start = (now_us() << 64)
+    sequences = [uuid4() for _ in range(10)]
+    for n in range(events // 10):
+        store.append([SequencedItem(sequences[n % 10], (n // 10) * 10 + p, TOPIC, DATA)
+                      for p in range(10)])
+    time.sleep(settings.feed_delay + 0.5)
+    for label in ("first read (decides)", "second read"):
+        reader: Store = CassandraActiveRecordStrategy(settings=settings)
+        count, after, began = 0, start, time.perf_counter()
+        while True:
+            page = reader.read_all(after, 1000)
+            if not page:
+                break
+            count += len(page)
+            after = page[-1].global_position
+        seconds = time.perf_counter() - began
+        print(f"feed read on {settings.hosts[0]}:{settings.port}, {label}: {count} events "
+              f"in {seconds:.2f} s = {count / seconds:.0f} events/s")
+        reader.close()
+    store.close()
+
+
+def feed_delay(settings: CassandraSettings, seconds: float = 12.0) -> None:
+    writer: Store = CassandraActiveRecordStrategy(settings=settings)
+    follower: Store = CassandraActiveRecordStrategy(settings=settings)
+    appended: dict[tuple[UUID, int], float] = {}
+    delays: list[float] = []
+    sequence_id = uuid4()
+    subscription = CatchUpSubscription(follower, after=now_us() << 64, poll_interval=0.05)
+
+    def follow() -> None:
+        for ordered in subscription:
+            key = (ordered.item[0], ordered.item[1])
+            if key in appended:
+                delays.append(time.time() - appended[key])
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    position, until = 0, time.monotonic() + seconds
+    while time.monotonic() < until:
+        writer.append(SequencedItem(sequence_id, position, TOPIC, DATA))
+        appended[(sequence_id, position)] = time.time()
+        position += 1
+        time.sleep(0.02)
+    deadline = time.monotonic() + settings.feed_delay + 5
+    while len(delays) < position and time.monotonic() < deadline:
+        time.sleep(0.1)
+    subscription.stop()
+    thread.join(timeout=10)
+    delays.sort()
+    p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+    print(f"append to delivery, feed_delay={settings.feed_delay} s on {settings.hosts[0]}:"
+          f"{settings.port}: {len(delays)}/{position} delivered, median "
+          f"{statistics.median(delays):.3f} s, p99 {p99:.3f} s")
+    writer.close()
+    follower.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    arguments = parser.parse_args()
+    compare(arguments.rounds)
+    feed_read(cluster_settings())
+    feed_read(single_settings())
+    feed_delay(cluster_settings())
+    feed_delay(cluster_settings(feed_delay=1.0, feed_write_window=0.3))
+
+
+if __name__ == "__main__":
+    main()
