@@ -71,6 +71,9 @@ class SequencedItemMapper(Generic[T]):
         self._cipher_object = cipher
         #: Whether ciphertexts are bound to their rows (the cipher takes associated data).
         self.binds_rows = cipher is not None and takes_associated_data(cipher)
+        # looked up once, for the hot path
+        self._encrypt: Any = None if cipher is None else cipher.encrypt
+        self._decrypt: Any = None if cipher is None else cipher.decrypt
 
     @property
     def json_decoder(self) -> Any:
@@ -105,12 +108,11 @@ class SequencedItemMapper(Generic[T]):
             ) from None
         topic, encrypted = self._classes.get(cls) or self._class_info(cls)
         if encrypted:
+            encrypt = self._encrypt or self._no_cipher()
             if self.binds_rows:
-                data = self._cipher().encrypt(  # type: ignore[call-arg]
-                    data, associated_data(sequence_id, position, topic)
-                )
+                data = encrypt(data, associated_data(sequence_id, position, topic))
             else:
-                data = self._cipher().encrypt(data)
+                data = encrypt(data)
         return tuple.__new__(self.sequenced_item_class, (sequence_id, position, topic, data))
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
@@ -121,12 +123,11 @@ class SequencedItemMapper(Generic[T]):
         try:
             cls, encrypted, build = self._topics.get(topic) or self._topic_info(topic)
             if encrypted:
+                decrypt = self._decrypt or self._no_cipher()
                 if self.binds_rows:
-                    data = self._cipher().decrypt(  # type: ignore[call-arg]
-                        data, associated_data(sequence_id, position, topic)
-                    )
+                    data = decrypt(data, associated_data(sequence_id, position, topic))
                 else:
-                    data = self._cipher().decrypt(data)
+                    data = decrypt(data)
             state = self._decode(data)
             if type(state) is not dict:
                 raise DataIntegrityError(f"data is a {type(state).__name__}, not an object")
@@ -163,10 +164,8 @@ class SequencedItemMapper(Generic[T]):
         info = self._classes[cls] = (writable_topic(cls), encrypted)
         return info
 
-    def _cipher(self) -> Cipher:
-        if self._cipher_object is None:
-            raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
-        return self._cipher_object
+    def _no_cipher(self) -> Any:
+        raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
 
 
 def _from_dict(cls: type, state: dict[str, Any]) -> Any:
