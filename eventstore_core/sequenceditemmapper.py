@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any, Generic, TypeVar
 
 from .cipher import Cipher, associated_data, takes_associated_data
+from .cipher import dumps_row as _dumps_row
 from .events import DomainEvent
 from .exceptions import (
     DataIntegrityError,
@@ -109,8 +110,13 @@ class SequencedItemMapper(Generic[T]):
         topic, encrypted = self._classes.get(cls) or self._class_info(cls)
         if encrypted:
             encrypt = self._encrypt or self._no_cipher()
-            if self.binds_rows:
-                data = encrypt(data, associated_data(sequence_id, position, topic))
+            if self.binds_rows:  # (associated_data inline for int positions)
+                try:
+                    row = (_dumps_row((sequence_id, position, topic)) if type(position) is int
+                           else associated_data(sequence_id, position, topic))
+                except TypeError:
+                    row = associated_data(sequence_id, position, topic)
+                data = encrypt(data, row)
             else:
                 data = encrypt(data)
         return tuple.__new__(self.sequenced_item_class, (sequence_id, position, topic, data))
@@ -124,8 +130,14 @@ class SequencedItemMapper(Generic[T]):
             cls, encrypted, build = self._topics.get(topic) or self._topic_info(topic)
             if encrypted:
                 decrypt = self._decrypt or self._no_cipher()
-                if self.binds_rows:
-                    data = decrypt(data, associated_data(sequence_id, position, topic))
+                if self.binds_rows:  # (as in to_sequenced_item)
+                    try:
+                        row = (_dumps_row((sequence_id, position, topic))
+                               if type(position) is int
+                               else associated_data(sequence_id, position, topic))
+                    except TypeError:
+                        row = associated_data(sequence_id, position, topic)
+                    data = decrypt(data, row)
                 else:
                     data = decrypt(data)
             state = self._decode(data)

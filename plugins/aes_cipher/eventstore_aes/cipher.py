@@ -124,17 +124,22 @@ class AESCipher:
         associated data than ``associated_data``.
         """
         if type(ciphertext) is str:
-            bound = ciphertext[:1] == "~"  # BOUND_PREFIX
-            # the hot path: _decode_message inline (its checks, in the same order)
+            # the hot path: _decode_message inline (its checks), the marker found by the way
             try:
                 encoded = ciphertext.encode("ascii")
                 message = a2b_base64(encoded)  # skips the marker: it is not base64
             except ValueError:  # not ASCII (UnicodeEncodeError), or not base64
-                message = _decode_message(ciphertext[bound:])  # raises the precise error
-            # the one spelling encrypt writes (see _decode_message), and long enough
-            canonical = b2a_base64(message, newline=False)
-            if (canonical != encoded if not bound else not encoded.endswith(canonical)
-                    or len(canonical) + 1 != len(encoded)) or len(message) < _MIN_MESSAGE:
+                encoded = message = b""
+            canonical = b2a_base64(message, newline=False)  # the one spelling encrypt writes
+            if canonical == encoded:
+                bound = False
+            else:
+                bound = (encoded[:1] == b"~" and len(canonical) + 1 == len(encoded)
+                         and encoded.endswith(canonical))
+                if not bound:
+                    marked = ciphertext[:1] == BOUND_PREFIX
+                    message = _decode_message(ciphertext[marked:])  # raises the precise error
+            if len(message) < _MIN_MESSAGE:
                 message = _decode_message(ciphertext[bound:])  # raises the precise error
         else:
             bound = isinstance(ciphertext, bytes | bytearray) and ciphertext[:1] == b"~"
