@@ -41,6 +41,7 @@ TAG_SIZE = 16
 KEY_SIZES = (16, 24, 32)
 #: The marker of a message encrypted with associated data (not in the base64 alphabet).
 BOUND_PREFIX = "~"
+_BOUND_PREFIX_BYTES = b"~"
 _MIN_MESSAGE = 12 + 16  # NONCE_SIZE + TAG_SIZE
 #: Values of ``AESCipher(implementation=...)``; the first is the default.
 IMPLEMENTATIONS = ("cryptography", "pycryptodome")
@@ -134,8 +135,7 @@ class AESCipher:
             if canonical == encoded:
                 bound = False
             else:
-                bound = (encoded[:1] == b"~" and len(canonical) + 1 == len(encoded)
-                         and encoded.endswith(canonical))
+                bound = _BOUND_PREFIX_BYTES + canonical == encoded
                 if not bound:
                     marked = ciphertext[:1] == BOUND_PREFIX
                     message = _decode_message(ciphertext[marked:])  # raises the precise error
@@ -145,12 +145,10 @@ class AESCipher:
             bound = isinstance(ciphertext, bytes | bytearray) and ciphertext[:1] == b"~"
             message = _decode_message(ciphertext[1:] if bound else ciphertext)
         if bound:
-            if associated_data is None:
-                data: bytes | None = b""
-            elif type(associated_data) is bytes:
-                data = associated_data
-            else:
-                data = _check_ad(associated_data)
+            data: bytes | None = (
+                associated_data if type(associated_data) is bytes
+                else b"" if associated_data is None else _check_ad(associated_data)
+            )
         else:
             if associated_data is not None and not self.accept_unbound:
                 raise DataIntegrityError(
