@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from .cipher import Cipher, associated_data, takes_associated_data
 from .cipher import dumps_row as _dumps_row
@@ -17,6 +17,7 @@ from .exceptions import (
 from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
 from .topics import resolve_topic, writable_topic
+from .upcasting import VERSION_KEY, class_version, upcast
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
@@ -59,7 +60,7 @@ class SequencedItemMapper(Generic[T]):
             raise ValueError("always_encrypt=True needs a cipher")
         self.cipher = cipher
         self.always_encrypt = always_encrypt
-        self._classes: dict[type, tuple[str, bool]] = {}  # class -> (topic, encrypted)
+        self._classes: dict[type, tuple[str, bool, int]] = {}  # class -> see _class_info
         self._topics: dict[str, tuple[type, bool, Any]] = {}  # topic -> see _topic_info
 
     @property
@@ -100,6 +101,9 @@ class SequencedItemMapper(Generic[T]):
                 f"{', '.join(sorted(map(str, domain_event.__dict__))) or 'none'}"
             ) from None
         cls = type(domain_event)
+        topic, encrypted, version = self._classes.get(cls) or self._class_info(cls)
+        if version:  # a class above version 1: its version is stored with the state
+            state[VERSION_KEY] = version
         try:
             data = self.json_encoder.encode(state)
         except EncodingError as error:
@@ -107,7 +111,6 @@ class SequencedItemMapper(Generic[T]):
                 f"event {cls.__qualname__} for sequence {sequence_id} at position {position}: "
                 f"{error}"
             ) from None
-        topic, encrypted = self._classes.get(cls) or self._class_info(cls)
         if encrypted:
             encrypt = self._encrypt or self._no_cipher()
             if self.binds_rows:  # (associated_data inline for int positions)
@@ -151,7 +154,10 @@ class SequencedItemMapper(Generic[T]):
             event: Any = _new(cls)
             _setattr(event, "__dict__", state)
             return event
-        return build(state)
+        try:
+            return build(state)
+        except EventStoreError as error:  # an upcast that failed
+            raise type(error)(f"sequence {sequence_id} at position {position}: {error}") from error
 
     def _topic_info(self, topic: str) -> tuple[type, bool, Any]:
         """The class a topic names, whether its events are encrypted, and how to build one
@@ -163,17 +169,22 @@ class SequencedItemMapper(Generic[T]):
         if issubclass(cls, DomainEvent):
             own = cls._from_state.__func__ is not _DEFAULT_FROM_STATE  # type: ignore[attr-defined]
             build = cls._from_state if own else None
+        current = class_version(cls)
+        if current > 1:  # brought up to the current version first (see upcasting)
+            build = partial(_upcast_and_build, cls, current, build or cast(Any, cls)._from_state)
         info = self._topics[topic] = (cls, encrypted, build)
         return info
 
-    def _class_info(self, cls: type) -> tuple[str, bool]:
-        """The topic of ``cls`` and whether its events are encrypted (then kept per class).
+    def _class_info(self, cls: type) -> tuple[str, bool, int]:
+        """The topic of ``cls``, whether its events are encrypted, and its version if above 1
+        (else 0): kept per class.
 
         A class whose topic would not resolve back to it when read is refused here
         (``TopicResolutionError``), before anything of it is stored.
         """
         encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
-        info = self._classes[cls] = (writable_topic(cls), encrypted)
+        version = class_version(cls)
+        info = self._classes[cls] = (writable_topic(cls), encrypted, version if version > 1 else 0)
         return info
 
     def _no_cipher(self) -> Any:
@@ -186,3 +197,8 @@ def _from_dict(cls: type, state: dict[str, Any]) -> Any:
     event: Any = _new(cls)
     event.__dict__.update(state)
     return event
+
+
+def _upcast_and_build(cls: type, current: int, build: Any, state: dict[str, Any]) -> Any:
+    """An event of a versioned class: its stored state upcast to ``current``, then built."""
+    return build(upcast(cls, state, current))
