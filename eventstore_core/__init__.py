@@ -31,6 +31,7 @@ from .snapshots import Repository, Snapshot, SnapshotStrategy
 from .subscription import CatchUpSubscription
 from .timestamps import decimal_timestamp
 from .topics import allow_module, get_topic, register_class, register_topic, resolve_topic
+from .upcasting import register_upcaster, upcaster
 
 __all__ = [
     "AbstractActiveRecordStrategy",
@@ -67,5 +68,7 @@ __all__ = [
     "hookimpl",
     "register_class",
     "register_topic",
+    "register_upcaster",
     "resolve_topic",
+    "upcaster",
 ]

@@ -54,21 +54,30 @@ def takes_associated_data(cipher: Any) -> bool:
 def associated_data(sequence_id: Any, position: Any, topic: str) -> bytes:
     """The bytes that bind a ciphertext to its row: its sequence id, position and topic.
 
-    A JSON array of three strings (so no two rows give the same bytes). The position is
-    written in a canonical form, so that a database giving back ``Decimal('1.500000')`` for a
-    stored ``Decimal('1.5')``, or an int for a whole Decimal, reads the same row.
+    A JSON array ``[sequence id, position, topic]`` (so no two rows give the same bytes), a
+    UUID written as ``str(uuid)`` does. The position is written in a canonical form, so that
+    a database giving back ``Decimal('1.500000')`` for a stored ``Decimal('1.5')``, or a whole
+    Decimal for an int, reads the same row.
     """
-    return orjson.dumps([str(sequence_id), _position_text(position), topic])
+    if type(position) is not int:
+        position = _canonical_position(position)
+    try:
+        return dumps_row((sequence_id, position, topic))
+    except TypeError:  # a type orjson does not write (or an int beyond 64 bits): as text
+        return dumps_row((str(sequence_id), str(position), topic))
 
 
-def _position_text(position: Any) -> str:
-    kind = type(position)
-    if kind is int:
-        return str(position)
-    if kind is Decimal:
-        if not position:
-            return "0"  # a database keeps no sign of zero
+#: ``associated_data`` of a row with an int position (the mapper calls it inline).
+dumps_row = orjson.dumps
+
+
+def _canonical_position(position: Any) -> Any:
+    if type(position) is Decimal:
+        if not position.is_finite():
+            return str(position)
         if position == position.to_integral_value():
-            return str(int(position))
+            return int(position)  # also turns -0 into 0: a database keeps no sign of zero
         return format(position.normalize(), "f")
+    if type(position) is float:
+        return position
     return str(position)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from .cipher import Cipher, associated_data, takes_associated_data
+from .cipher import dumps_row as _dumps_row
 from .events import DomainEvent
 from .exceptions import (
     DataIntegrityError,
@@ -16,6 +17,7 @@ from .exceptions import (
 from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
 from .topics import resolve_topic, writable_topic
+from .upcasting import VERSION_KEY, class_version, upcast
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
@@ -58,7 +60,7 @@ class SequencedItemMapper(Generic[T]):
             raise ValueError("always_encrypt=True needs a cipher")
         self.cipher = cipher
         self.always_encrypt = always_encrypt
-        self._classes: dict[type, tuple[str, bool]] = {}  # class -> (topic, encrypted)
+        self._classes: dict[type, tuple[str, bool, int]] = {}  # class -> see _class_info
         self._topics: dict[str, tuple[type, bool, Any]] = {}  # topic -> see _topic_info
 
     @property
@@ -71,6 +73,9 @@ class SequencedItemMapper(Generic[T]):
         self._cipher_object = cipher
         #: Whether ciphertexts are bound to their rows (the cipher takes associated data).
         self.binds_rows = cipher is not None and takes_associated_data(cipher)
+        # looked up once, for the hot path
+        self._encrypt: Any = None if cipher is None else cipher.encrypt
+        self._decrypt: Any = None if cipher is None else cipher.decrypt
 
     @property
     def json_decoder(self) -> Any:
@@ -96,6 +101,9 @@ class SequencedItemMapper(Generic[T]):
                 f"{', '.join(sorted(map(str, domain_event.__dict__))) or 'none'}"
             ) from None
         cls = type(domain_event)
+        topic, encrypted, version = self._classes.get(cls) or self._class_info(cls)
+        if version:  # a class above version 1: its version is stored with the state
+            state[VERSION_KEY] = version
         try:
             data = self.json_encoder.encode(state)
         except EncodingError as error:
@@ -103,14 +111,17 @@ class SequencedItemMapper(Generic[T]):
                 f"event {cls.__qualname__} for sequence {sequence_id} at position {position}: "
                 f"{error}"
             ) from None
-        topic, encrypted = self._classes.get(cls) or self._class_info(cls)
         if encrypted:
-            if self.binds_rows:
-                data = self._cipher().encrypt(  # type: ignore[call-arg]
-                    data, associated_data(sequence_id, position, topic)
-                )
+            encrypt = self._encrypt or self._no_cipher()
+            if self.binds_rows:  # (associated_data inline for int positions)
+                try:
+                    row = (_dumps_row((sequence_id, position, topic)) if type(position) is int
+                           else associated_data(sequence_id, position, topic))
+                except TypeError:
+                    row = associated_data(sequence_id, position, topic)
+                data = encrypt(data, row)
             else:
-                data = self._cipher().encrypt(data)
+                data = encrypt(data)
         return tuple.__new__(self.sequenced_item_class, (sequence_id, position, topic, data))
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
@@ -121,12 +132,17 @@ class SequencedItemMapper(Generic[T]):
         try:
             cls, encrypted, build = self._topics.get(topic) or self._topic_info(topic)
             if encrypted:
-                if self.binds_rows:
-                    data = self._cipher().decrypt(  # type: ignore[call-arg]
-                        data, associated_data(sequence_id, position, topic)
-                    )
+                decrypt = self._decrypt or self._no_cipher()
+                if self.binds_rows:  # (as in to_sequenced_item)
+                    try:
+                        row = (_dumps_row((sequence_id, position, topic))
+                               if type(position) is int
+                               else associated_data(sequence_id, position, topic))
+                    except TypeError:
+                        row = associated_data(sequence_id, position, topic)
+                    data = decrypt(data, row)
                 else:
-                    data = self._cipher().decrypt(data)
+                    data = decrypt(data)
             state = self._decode(data)
             if type(state) is not dict:
                 raise DataIntegrityError(f"data is a {type(state).__name__}, not an object")
@@ -138,7 +154,10 @@ class SequencedItemMapper(Generic[T]):
             event: Any = _new(cls)
             _setattr(event, "__dict__", state)
             return event
-        return build(state)
+        try:
+            return build(state)
+        except EventStoreError as error:  # an upcast that failed
+            raise type(error)(f"sequence {sequence_id} at position {position}: {error}") from error
 
     def _topic_info(self, topic: str) -> tuple[type, bool, Any]:
         """The class a topic names, whether its events are encrypted, and how to build one
@@ -150,23 +169,26 @@ class SequencedItemMapper(Generic[T]):
         if issubclass(cls, DomainEvent):
             own = cls._from_state.__func__ is not _DEFAULT_FROM_STATE  # type: ignore[attr-defined]
             build = cls._from_state if own else None
+        current = class_version(cls)
+        if current > 1:  # brought up to the current version first (see upcasting)
+            build = partial(_upcast_and_build, cls, current, build or cast(Any, cls)._from_state)
         info = self._topics[topic] = (cls, encrypted, build)
         return info
 
-    def _class_info(self, cls: type) -> tuple[str, bool]:
-        """The topic of ``cls`` and whether its events are encrypted (then kept per class).
+    def _class_info(self, cls: type) -> tuple[str, bool, int]:
+        """The topic of ``cls``, whether its events are encrypted, and its version if above 1
+        (else 0): kept per class.
 
         A class whose topic would not resolve back to it when read is refused here
         (``TopicResolutionError``), before anything of it is stored.
         """
         encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
-        info = self._classes[cls] = (writable_topic(cls), encrypted)
+        version = class_version(cls)
+        info = self._classes[cls] = (writable_topic(cls), encrypted, version if version > 1 else 0)
         return info
 
-    def _cipher(self) -> Cipher:
-        if self._cipher_object is None:
-            raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
-        return self._cipher_object
+    def _no_cipher(self) -> Any:
+        raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
 
 
 def _from_dict(cls: type, state: dict[str, Any]) -> Any:
@@ -175,3 +197,8 @@ def _from_dict(cls: type, state: dict[str, Any]) -> Any:
     event: Any = _new(cls)
     event.__dict__.update(state)
     return event
+
+
+def _upcast_and_build(cls: type, current: int, build: Any, state: dict[str, Any]) -> Any:
+    """An event of a versioned class: its stored state upcast to ``current``, then built."""
+    return build(upcast(cls, state, current))

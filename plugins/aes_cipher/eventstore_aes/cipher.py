@@ -4,17 +4,17 @@ Wire format, the same for both implementations (each decrypts what the other wro
 
     base64( nonce (12 bytes) || ciphertext (as long as the UTF-8 plaintext) || tag (16 bytes) )
 
-in the standard base64 alphabet with padding, as an ASCII ``str``, and prefixed with
-``"v2:"`` when the message was encrypted with associated data. Every message gets a fresh
-random nonce from ``os.urandom``, so encrypting the same text twice gives two different
-ciphertexts. The GCM tag authenticates the message and its associated data: an altered
-ciphertext, a wrong key, or other associated data raises ``DataIntegrityError`` and never
-comes back as garbage.
+in the standard base64 alphabet with padding, as an ASCII ``str``, and prefixed with ``"~"``
+(not a base64 character) when the message was encrypted with associated data. Every message
+gets a fresh random nonce from ``os.urandom``, so encrypting the same text twice gives two
+different ciphertexts. The GCM tag authenticates the message and its associated data: an
+altered ciphertext, a wrong key, or other associated data raises ``DataIntegrityError`` and
+never comes back as garbage.
 
 Associated data is how the mapper binds a ciphertext to its row: it passes the item's
 sequence id, position and topic (``eventstore_core.cipher.associated_data``), so that Bob's row
 holding a copy of Alice's ciphertext, or a row whose topic was changed, does not decrypt.
-Messages without the ``"v2:"`` marker (written before associated data was used, or by
+Messages without the ``"~"`` marker (written before associated data was used, or by
 ``encrypt`` without it) still decrypt, with or without associated data, unless the cipher
 was made with ``accept_unbound=False``.
 
@@ -40,8 +40,9 @@ TAG_SIZE = 16
 #: Accepted key lengths in bytes: AES-128, AES-192, AES-256.
 KEY_SIZES = (16, 24, 32)
 #: The marker of a message encrypted with associated data (not in the base64 alphabet).
-BOUND_PREFIX = "v2:"
-_BOUND_PREFIX_BYTES = BOUND_PREFIX.encode()
+BOUND_PREFIX = "~"
+_BOUND_PREFIX_BYTES = b"~"
+_MIN_MESSAGE = 12 + 16  # NONCE_SIZE + TAG_SIZE
 #: Values of ``AESCipher(implementation=...)``; the first is the default.
 IMPLEMENTATIONS = ("cryptography", "pycryptodome")
 
@@ -103,7 +104,7 @@ class AESCipher:
         """Base64 text of a fresh nonce, the encrypted UTF-8 of ``plaintext`` and the tag.
 
         With ``associated_data`` the tag authenticates it too (it is not stored: ``decrypt``
-        must be given the same bytes), and the text starts with ``"v2:"``.
+        must be given the same bytes), and the text starts with ``"~"``.
         """
         if not isinstance(plaintext, str):
             raise TypeError(f"AESCipher.encrypt takes a str, got {type(plaintext).__name__}")
@@ -111,32 +112,49 @@ class AESCipher:
         if associated_data is None:
             message = nonce + self._seal(nonce, plaintext.encode(), None)
             return b2a_base64(message, newline=False).decode("ascii")
-        message = nonce + self._seal(nonce, plaintext.encode(), _check_ad(associated_data))
+        if type(associated_data) is not bytes:
+            associated_data = _check_ad(associated_data)
+        message = nonce + self._seal(nonce, plaintext.encode(), associated_data)
         return BOUND_PREFIX + b2a_base64(message, newline=False).decode("ascii")
 
     def decrypt(self, ciphertext: str | bytes, associated_data: bytes | None = None) -> str:
         """The text that ``encrypt`` was given; ``DataIntegrityError`` if it cannot be trusted.
 
         Raised for text that is not base64, too short to be a message, altered in any way,
-        encrypted under another key, or (a ``"v2:"`` message) encrypted with other associated
-        data than ``associated_data``.
+        encrypted under another key, or (a message marked ``"~"``) encrypted with other
+        associated data than ``associated_data``.
         """
-        bound = (
-            ciphertext.startswith(BOUND_PREFIX)
-            if isinstance(ciphertext, str)
-            else isinstance(ciphertext, bytes | bytearray)
-            and ciphertext.startswith(_BOUND_PREFIX_BYTES)
-        )
+        if type(ciphertext) is str:
+            # the hot path: _decode_message inline (its checks), the marker found by the way
+            try:
+                encoded = ciphertext.encode("ascii")
+                message = a2b_base64(encoded)  # skips the marker: it is not base64
+            except ValueError:  # not ASCII (UnicodeEncodeError), or not base64
+                encoded = message = b""
+            canonical = b2a_base64(message, newline=False)  # the one spelling encrypt writes
+            if canonical == encoded:
+                bound = False
+            else:
+                bound = _BOUND_PREFIX_BYTES + canonical == encoded
+                if not bound:
+                    marked = ciphertext[:1] == BOUND_PREFIX
+                    message = _decode_message(ciphertext[marked:])  # raises the precise error
+            if len(message) < _MIN_MESSAGE:
+                message = _decode_message(ciphertext[bound:])  # raises the precise error
+        else:
+            bound = isinstance(ciphertext, bytes | bytearray) and ciphertext[:1] == b"~"
+            message = _decode_message(ciphertext[1:] if bound else ciphertext)
         if bound:
-            message = _decode_message(ciphertext[len(BOUND_PREFIX):])
-            data = b"" if associated_data is None else _check_ad(associated_data)
+            data: bytes | None = (
+                associated_data if type(associated_data) is bytes
+                else b"" if associated_data is None else _check_ad(associated_data)
+            )
         else:
             if associated_data is not None and not self.accept_unbound:
                 raise DataIntegrityError(
                     "the ciphertext is not bound to its row (it was encrypted without "
                     "associated data), and this cipher accepts only bound ones"
                 )
-            message = _decode_message(ciphertext)
             data = None
         try:
             plaintext = self._open(message[:NONCE_SIZE], message[NONCE_SIZE:], data)

@@ -157,3 +157,25 @@ def test_a_cipher_without_associated_data_is_still_used_unbound() -> None:
 def test_associated_data_must_be_bytes() -> None:
     with pytest.raises(TypeError, match="bytes"):
         AESCipher(KEY).encrypt("x", "row")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda text: text[:5] + "!" + text[5:],  # a stray character
+        lambda text: text[:5] + "é" + text[5:],  # not ASCII
+        lambda text: text[:5] + "~" + text[5:],  # the marker again
+        lambda text: text + "=",  # surplus padding
+        lambda text: text[:20],  # too short
+        lambda text: "~~" + text[1:],
+        lambda text: "~",
+    ],
+)
+def test_altered_bound_text_is_a_data_integrity_error(implementation: str, alter: Any) -> None:
+    cipher = AESCipher(KEY, implementation=implementation)
+    text = cipher.encrypt("a message of some length", b"row")
+    assert cipher.decrypt(text, b"row") == "a message of some length"
+    with pytest.raises(DataIntegrityError):
+        cipher.decrypt(alter(text), b"row")
+    with pytest.raises(DataIntegrityError):
+        cipher.decrypt(alter(text).encode("utf-8"), b"row")
