@@ -49,8 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if debug:
             traceback.print_exc()
+        if type(error).__name__ == "Interrupted":  # asked for: not an error
+            print(f"eventstore: {error}", file=sys.stderr)
+            return 130
         print(f"eventstore: {_describe(error)}", file=sys.stderr)
-        return 130 if type(error).__name__ == "Interrupted" else 1
+        return 1
 
 
 def _describe(error: Exception) -> str:

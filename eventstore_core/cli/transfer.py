@@ -31,7 +31,7 @@ import orjson
 from ..eventstore import EventStore
 from ..exceptions import DataIntegrityError, EventStoreError
 from . import jsonlines
-from .stores import ordered_items, summarize
+from .stores import estimated_items, ordered_items
 
 Item = Any
 
@@ -60,7 +60,7 @@ class StoreSource:
         self.ordered = store.active_record_strategy.capabilities.global_order
 
     def total(self) -> int:
-        return summarize(self.store).items
+        return estimated_items(self.store)
 
     def read(self, token: int, page_size: int) -> Iterator[tuple[int, Item]]:
         after = token if self.ordered else 0
@@ -269,27 +269,31 @@ def transfer(
         progress.advance(handled)
         batch = []
 
-    for read_to, item in source.read(token, batch_size):
-        batch.append(item)
-        last_token = read_to
-        if len(batch) >= batch_size:
+    try:
+        for read_to, item in source.read(token, batch_size):
+            batch.append(item)
+            last_token = read_to
+            if len(batch) >= batch_size:
+                flush()
+                if stop_requested():
+                    raise Interrupted(
+                        f"interrupted after {result.copied:,} items; run the same command "
+                        f"again to go on from there"
+                    )
+        if batch:
             flush()
-            if stop_requested():
-                raise Interrupted(
-                    f"interrupted after {result.copied} items; run the same command again "
-                    f"to go on from there"
-                )
-    if batch:
-        flush()
-    sink.finish(result.copied)
-    progress.finish()
+        sink.finish(result.copied)
+    finally:
+        progress.finish()
     return result
 
 
 @contextmanager
 def stop_on_sigint() -> Iterator[Callable[[], bool]]:
-    """While inside: the first SIGINT asks the loop to stop after the batch it is writing
-    (so the state file is exact); a second one interrupts at once."""
+    """While inside: the first SIGINT (or SIGTERM) asks the loop to stop after the batch it
+    is writing (so the state file is exact); a second one interrupts at once. The handlers
+    are set even where the shell started the command with SIGINT ignored (a background
+    job)."""
     asked = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield asked.is_set
@@ -300,11 +304,12 @@ def stop_on_sigint() -> Iterator[Callable[[], bool]]:
             raise KeyboardInterrupt
         asked.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield asked.is_set
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, earlier in previous.items():
+            signal.signal(sig, earlier)
 
 
 # -- the check after a copy -------------------------------------------------------------
