@@ -385,7 +385,7 @@ def copy(source: str, target: str, batch_size: int, state: Path | None, no_check
                             "copy", batch_size, state, quiet)
         if no_check:
             return
-        problems = check_copy(source_store, target_store)
+        problems = check_copy(source_store, target_store, source_ends=result.source_ends)
     if problems:
         for problem in problems:
             click.echo(f"check: {problem}", err=True)

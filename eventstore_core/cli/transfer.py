@@ -22,7 +22,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -226,7 +227,9 @@ class TransferResult:
     written_now: int = 0  # items written by this run
     skipped: int = 0  # items the target held already
     resumed_at: int | None = None  # items written before this run (when resuming)
-    problems: list[str] = field(default_factory=list)  # from the final check
+    #: each sequence's count and last position as read from the source, where this run
+    #: read all of it (not when resuming): the check after a copy need not read it again
+    source_ends: dict[Any, tuple[int, Any]] | None = None
 
 
 def transfer(
@@ -250,6 +253,8 @@ def transfer(
     checking = True
     batch: list[Item] = []
     last_token = token
+    ends: dict[Any, tuple[int, Any]] = {}
+    add_end = partial(_add_end, ends)
 
     def flush() -> None:
         nonlocal checking, batch
@@ -272,6 +277,7 @@ def transfer(
     try:
         for read_to, item in source.read(token, batch_size):
             batch.append(item)
+            add_end(item)
             last_token = read_to
             if len(batch) >= batch_size:
                 flush()
@@ -285,6 +291,8 @@ def transfer(
         sink.finish(result.copied)
     finally:
         progress.finish()
+    if saved is None:
+        result.source_ends = ends
     return result
 
 
@@ -313,19 +321,26 @@ def stop_on_sigint() -> Iterator[Callable[[], bool]]:
 
 
 # -- the check after a copy -------------------------------------------------------------
+def _add_end(ends: dict[Any, tuple[int, Any]], item: Item) -> None:
+    count, last = ends.get(item[0], (0, item[1]))
+    ends[item[0]] = (count + 1, item[1] if item[1] > last else last)
+
+
 def sequence_ends(store: EventStore, page_size: int = 1000) -> dict[Any, tuple[int, Any]]:
     """Each sequence's item count and last (highest) position, by one scan."""
     ends: dict[Any, tuple[int, Any]] = {}
     for _, item in ordered_items(store, page_size):
-        count, last = ends.get(item[0], (0, item[1]))
-        ends[item[0]] = (count + 1, item[1] if item[1] > last else last)
+        _add_end(ends, item)
     return ends
 
 
-def check_copy(source: EventStore, target: EventStore, limit: int = 20) -> list[str]:
+def check_copy(source: EventStore, target: EventStore, limit: int = 20,
+               source_ends: dict[Any, tuple[int, Any]] | None = None) -> list[str]:
     """What differs between source and target: every sequence of the source must be in the
-    target with the same number of items and the same last position."""
-    wanted, found = sequence_ends(source), sequence_ends(target)
+    target with the same number of items and the same last position (``source_ends``: the
+    source's, if they were gathered while copying)."""
+    wanted = sequence_ends(source) if source_ends is None else source_ends
+    found = sequence_ends(target)
     problems = []
     for sequence_id, (count, last) in wanted.items():
         got = found.get(sequence_id)
