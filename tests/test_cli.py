@@ -280,7 +280,7 @@ def test_copy_interrupted_with_sigint_resumes_without_duplicates_or_gaps(
     done = run("copy", sqlite_url, postgres_url, "--batch-size", "100", "--state", str(state))
     assert f"resumed after {copied_before:,}" in done.stdout
     assert "check: every sequence of the source has its 30,000 items" in done.stdout
-    assert "copy: 30,000 items in" in done.stderr  # the plain progress lines, not a terminal
+    assert "copy: 30,000 items (" in done.stderr  # the plain progress lines, not a terminal
     assert not state.exists()
     assert all_items(postgres_url) == all_items(sqlite_url)
 

@@ -95,7 +95,7 @@ def test_plain_progress_lines_have_count_rate_and_time_left() -> None:
     assert lines[0] == "copy: resuming after 100 items"
     assert lines[1].startswith("copy: 500/1,000 items (50%), ") and "items/s" in lines[1]
     assert " s left" in lines[1]
-    assert lines[-1].startswith("copy: 500 items in ")
+    assert lines[-1].startswith("copy: 500 items (400 in ")
 
 
 def test_plugins_shows_a_broken_plugin_with_its_error(tmp_path: Path) -> None:

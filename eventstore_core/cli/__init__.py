@@ -38,8 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         print("eventstore: interrupted", file=sys.stderr)
         return 130
+    except click.UsageError as error:  # one line, naming the command and where help is
+        where = error.ctx.command_path if error.ctx is not None else "eventstore"
+        print(f"{where}: {error.format_message()} (see: {where} --help)", file=sys.stderr)
+        return error.exit_code
     except click.ClickException as error:
-        error.show()
+        print(f"eventstore: error: {error.format_message()}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("eventstore: interrupted", file=sys.stderr)

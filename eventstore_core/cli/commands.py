@@ -382,7 +382,7 @@ def copy(source: str, target: str, batch_size: int, state: Path | None, no_check
             opened(target) as (target_name, target_store):
         result = _resumable(StoreSource(source_store, source_name),
                             StoreSink(target_store, target_name), source_name, target_name,
-                            "copy", batch_size, state, quiet)
+                            "copy", batch_size, state, quiet, gather_ends=not no_check)
         if no_check:
             return
         problems = check_copy(source_store, target_store, source_ends=result.source_ends)
@@ -396,12 +396,13 @@ def copy(source: str, target: str, batch_size: int, state: Path | None, no_check
 
 def _resumable(source: StoreSource | FileSource, sink: StoreSink, source_key: str,
                target_key: str, label: str, batch_size: int, state_path: Path | None,
-               quiet: bool) -> Any:
+               quiet: bool, gather_ends: bool = False) -> Any:
     path = state_path or StateFile.default_path(source_key, target_key)
     state = StateFile(path, source_key, target_key)
     with stop_on_sigint() as stop:
         result = transfer(source, sink, make_progress(label, enabled=not quiet),
-                          batch_size=batch_size, state=state, stop_requested=stop)
+                          batch_size=batch_size, state=state, stop_requested=stop,
+                          gather_ends=gather_ends)
     state.remove()
     resumed = "" if result.resumed_at is None else f", resumed after {result.resumed_at:,}"
     skipped = f", {result.skipped:,} already there" if result.skipped else ""

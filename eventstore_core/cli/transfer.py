@@ -239,8 +239,12 @@ def transfer(
     batch_size: int = 1000,
     state: StateFile | None = None,
     stop_requested: Callable[[], bool] = lambda: False,
+    gather_ends: bool = False,
 ) -> TransferResult:
-    """Every item of ``source`` into ``sink``, ``batch_size`` at a time (see module doc)."""
+    """Every item of ``source`` into ``sink``, ``batch_size`` at a time (see module doc).
+
+    ``gather_ends``: note each sequence's count and last position on the way, for the check
+    after a copy (``result.source_ends``, when this run read the whole source)."""
     if batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
     result = TransferResult()
@@ -254,7 +258,7 @@ def transfer(
     batch: list[Item] = []
     last_token = token
     ends: dict[Any, tuple[int, Any]] = {}
-    add_end = partial(_add_end, ends)
+    add_end = partial(_add_end, ends) if gather_ends else _ignore
 
     def flush() -> None:
         nonlocal checking, batch
@@ -291,7 +295,7 @@ def transfer(
         sink.finish(result.copied)
     finally:
         progress.finish()
-    if saved is None:
+    if saved is None and gather_ends:
         result.source_ends = ends
     return result
 
@@ -321,6 +325,10 @@ def stop_on_sigint() -> Iterator[Callable[[], bool]]:
 
 
 # -- the check after a copy -------------------------------------------------------------
+def _ignore(item: Item) -> None:
+    pass
+
+
 def _add_end(ends: dict[Any, tuple[int, Any]], item: Item) -> None:
     count, last = ends.get(item[0], (0, item[1]))
     ends[item[0]] = (count + 1, item[1] if item[1] > last else last)
