@@ -106,8 +106,9 @@ class BarProgress:
         self.label = label
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TextColumn("left"),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+            TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TextColumn("elapsed,"),
+            TimeRemainingColumn(), TextColumn("left"), console=Console(stderr=True),
+            transient=False,
         )
         self.task: Any = None
 
