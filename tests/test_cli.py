@@ -232,6 +232,29 @@ def test_tail_follow_wakes_on_new_items_on_postgresql(postgres_url: str) -> None
     assert follower.returncode == 0
 
 
+def test_tail_follow_of_one_sequence_shows_only_its_new_items(sqlite_url: str) -> None:
+    ids = populate(sqlite_url, sequences=2, per=3)
+    follower = subprocess.Popen([EVENTSTORE, "tail", sqlite_url, str(ids[0]), "-n", "1",
+                                 "--follow", "--json", "--poll", "0.1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env())
+    lines: Queue[str] = Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout or ()],
+                     daemon=True).start()
+    try:
+        assert json.loads(lines.get(timeout=60))["position"] == 2
+        store = open_store(sqlite_url)
+        store.active_record_strategy.append([SequencedItem(ids[1], 3, TOPIC, "{}")])
+        store.active_record_strategy.append([SequencedItem(ids[0], 3, TOPIC, "{}")])
+        store.close()
+        line = json.loads(lines.get(timeout=30))
+        assert (line["sequence_id"], line["position"]) == (str(ids[0]), 3)
+    finally:
+        follower.send_signal(signal.SIGINT)
+        follower.wait(timeout=30)
+    assert follower.returncode == 0 and lines.empty()
+
+
 # -- copy -------------------------------------------------------------------------------
 def test_copy_interrupted_with_sigint_resumes_without_duplicates_or_gaps(
     sqlite_url: str, postgres_url: str, tmp_path: Path
@@ -257,7 +280,7 @@ def test_copy_interrupted_with_sigint_resumes_without_duplicates_or_gaps(
     done = run("copy", sqlite_url, postgres_url, "--batch-size", "100", "--state", str(state))
     assert f"resumed after {copied_before:,}" in done.stdout
     assert "check: every sequence of the source has its 30,000 items" in done.stdout
-    assert "copy: 30,000 items in" in done.stderr  # the plain progress lines, not a terminal
+    assert "copy: 30,000 items (" in done.stderr  # the plain progress lines, not a terminal
     assert not state.exists()
     assert all_items(postgres_url) == all_items(sqlite_url)
 

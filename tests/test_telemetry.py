@@ -1,129 +1,134 @@
 """Spans and metrics of appends and reads (the ``otel`` extra), checked with the SDK's
-in-memory exporter; and nothing at all without the extra."""
+in-memory exporter; and nothing at all without the extra.
+
+The SDK runs in a process of its own: OpenTelemetry's global providers can be set once per
+process, and the rest of the test session must not record spans.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
+pytest.importorskip("opentelemetry.sdk.trace", reason="needs the otel extra")
+
+SCENARIOS = r"""
+import json, sys
+from uuid import uuid4
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+
 from eventstore_core import ConcurrencyError, DomainEvent, EventStore
 
-trace_sdk = pytest.importorskip("opentelemetry.sdk.trace", reason="needs the otel extra")
-from opentelemetry import metrics, trace  # noqa: E402
-from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
-    InMemorySpanExporter,
-)
+def event(sequence, version):
+    return DomainEvent(originator_id=sequence, originator_version=version)
 
-EXPORTER = InMemorySpanExporter()
-READER = InMemoryMetricReader()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def providers() -> None:
-    """The SDK, once per process (OpenTelemetry allows one global provider of each)."""
-    tracer_provider = trace_sdk.TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
-    trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(MeterProvider(metric_readers=[READER]))
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
-    if request.param == "memory":
-        made = EventStore.from_config("memory")
-    else:
-        made = EventStore.from_config("sqlalchemy", uri=f"sqlite:///{tmp_path}/t.db")
-    EXPORTER.clear()
-    yield made
-    made.close()
-
-
-def spans(name: str) -> list[Any]:
-    return [span for span in EXPORTER.get_finished_spans() if span.name == name]
-
-
-def counter_total(name: str, **attributes: str) -> float:
-    data = READER.get_metrics_data()
-    total = 0.0
-    for resource in data.resource_metrics if data else ():
-        for scope in resource.scope_metrics:
-            for metric in scope.metrics:
-                if metric.name != name:
-                    continue
-                for point in metric.data.data_points:
-                    if all(point.attributes.get(k) == v for k, v in attributes.items()):
-                        total += point.value
-    return total
+results = {}
+for name, config in (("memory", "memory://"), ("sqlite", "sqlite:///" + sys.argv[1])):
+    store = EventStore.from_config(config)
+    exporter.clear()
+    a, b = uuid4(), uuid4()
+    store.append([event(a, v) for v in range(3)])
+    read = len(store.get_domain_events(a, gt=0))
+    try:
+        store.append(event(a, 0))
+    except ConcurrencyError:
+        pass
+    try:
+        store.get_domain_events(a, limit=-1)
+    except ValueError:
+        pass
+    store.append([event(uuid4(), 0) for _ in range(4)])
+    store.get_most_recent_event(a)
+    results[name] = {
+        "sequence": str(a), "read": read,
+        "backend": type(store.active_record_strategy).__name__,
+        "spans": [{"name": s.name, "attributes": dict(s.attributes),
+                   "error": s.status.status_code == trace.StatusCode.ERROR}
+                  for s in exporter.get_finished_spans()],
+    }
+    store.close()
+totals = {}
+for resource in reader.get_metrics_data().resource_metrics:
+    for scope in resource.scope_metrics:
+        for metric in scope.metrics:
+            for point in metric.data.data_points:
+                key = metric.name + " " + json.dumps(dict(point.attributes), sort_keys=True)
+                totals[key] = getattr(point, "value", None) or getattr(point, "count", None)
+print(json.dumps({"results": results, "metrics": totals}))
+"""
 
 
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    database = tmp_path_factory.mktemp("telemetry") / "t.db"
+    done = subprocess.run([sys.executable, "-c", SCENARIOS, str(database)],
+                          capture_output=True, text=True, env=_base_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
 def test_append_and_read_emit_spans_with_backend_sequence_count_outcome(
-    store: EventStore,
+    recorded: dict[str, Any], backend: str
 ) -> None:
-    sequence = uuid4()
-    store.append([DomainEvent(originator_id=sequence, originator_version=v) for v in range(3)])
-    events = store.get_domain_events(sequence, gt=0)
-    assert len(events) == 2
-
-    (append,) = spans("eventstore.append")
-    backend = type(store.active_record_strategy).__name__
-    assert dict(append.attributes) == {
-        "eventstore.backend": backend,
-        "eventstore.sequence_id": str(sequence),
+    run = recorded["results"][backend]
+    append, read, conflict, failed, several, recent = run["spans"]
+    assert append == {"name": "eventstore.append", "error": False, "attributes": {
+        "eventstore.backend": run["backend"],
+        "eventstore.sequence_id": run["sequence"],
         "eventstore.count": 3,
         "eventstore.outcome": "ok",
-    }
-    (read,) = spans("eventstore.read")
-    assert read.attributes["eventstore.count"] == 2
-    assert read.attributes["eventstore.sequence_id"] == str(sequence)
-    assert read.attributes["eventstore.outcome"] == "ok"
+    }}
+    assert run["read"] == 2
+    assert read["name"] == "eventstore.read" and not read["error"]
+    assert read["attributes"] == {"eventstore.backend": run["backend"],
+                                  "eventstore.sequence_id": run["sequence"],
+                                  "eventstore.count": 2, "eventstore.outcome": "ok"}
+    assert recent["name"] == "eventstore.read" and recent["attributes"]["eventstore.count"] == 1
 
 
-def test_a_conflict_is_an_outcome_and_an_error_sets_the_span_status(store: EventStore) -> None:
-    sequence = uuid4()
-    store.append(DomainEvent(originator_id=sequence, originator_version=0))
-    with pytest.raises(ConcurrencyError):
-        store.append(DomainEvent(originator_id=sequence, originator_version=0))
-    with pytest.raises(ValueError):
-        store.get_domain_events(sequence, limit=-1)
-    conflict = spans("eventstore.append")[-1]
-    assert conflict.attributes["eventstore.outcome"] == "conflict"
-    assert conflict.attributes["error.type"] == "ConcurrencyError"
-    assert not conflict.status.status_code == trace.StatusCode.ERROR
-    failed = spans("eventstore.read")[-1]
-    assert failed.attributes["eventstore.outcome"] == "error"
-    assert failed.status.status_code == trace.StatusCode.ERROR
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_conflict_is_an_outcome_and_an_error_sets_the_span_status(
+    recorded: dict[str, Any], backend: str
+) -> None:
+    _, _, conflict, failed, several, _ = recorded["results"][backend]["spans"]
+    assert conflict["attributes"]["eventstore.outcome"] == "conflict"
+    assert conflict["attributes"]["error.type"] == "ConcurrencyError"
+    assert not conflict["error"]
+    assert failed["attributes"]["eventstore.outcome"] == "error"
+    assert failed["attributes"]["error.type"] == "InvalidEventError" and failed["error"]
+    assert several["attributes"]["eventstore.sequences"] == 4
+    assert "eventstore.sequence_id" not in several["attributes"]
 
 
-def test_an_append_of_several_sequences_counts_them(store: EventStore) -> None:
-    if not store.active_record_strategy.capabilities.transactions_across_sequences:
-        pytest.skip("one sequence per append on this backend")
-    store.append([DomainEvent(originator_id=uuid4(), originator_version=0) for _ in range(4)])
-    (append,) = spans("eventstore.append")
-    assert append.attributes["eventstore.sequences"] == 4
-    assert "eventstore.sequence_id" not in append.attributes
+def test_counters_add_up_events(recorded: dict[str, Any]) -> None:
+    metrics = recorded["metrics"]
+    backend = recorded["results"]["memory"]["backend"]
 
+    def total(name: str, **attributes: str) -> Any:
+        return metrics[f"{name} {json.dumps(attributes, sort_keys=True)}"]
 
-def test_counters_add_up_events() -> None:
-    store = EventStore.from_config("memory")
-    backend = type(store.active_record_strategy).__name__
-    before = counter_total("eventstore.events.appended", backend=backend, outcome="ok")
-    read_before = counter_total("eventstore.events.read", backend=backend)
-    sequence = uuid4()
-    store.append([DomainEvent(originator_id=sequence, originator_version=v) for v in range(5)])
-    store.get_domain_events(sequence)
-    store.get_most_recent_event(sequence)
-    assert counter_total("eventstore.events.appended", backend=backend, outcome="ok") == \
-        before + 5
-    assert counter_total("eventstore.events.read", backend=backend) == read_before + 6
+    assert total("eventstore.events.appended", backend=backend, outcome="ok") == 3 + 4
+    assert total("eventstore.events.appended", backend=backend, outcome="conflict") == 1
+    assert total("eventstore.events.read", backend=backend, outcome="ok") == 2 + 1
+    assert total("eventstore.operation.duration", backend=backend, operation="append",
+                 outcome="ok") == 2  # a histogram: two appends timed
 
 
 BLOCK_OTEL = """
@@ -157,7 +162,15 @@ def test_without_the_extra_nothing_is_imported_or_wrapped(how: str) -> None:
     assert done.stdout.strip() == "untouched"
 
 
-def _base_env() -> dict[str, str]:
-    import os
+def test_in_this_process_the_store_is_wrapped_only_where_opentelemetry_is_there() -> None:
+    from eventstore_core import EventStore
+    from eventstore_core.telemetry import enabled
 
+    assert enabled() == (os.environ.get("EVENTSTORE_TELEMETRY", "") != "off")
+    assert getattr(EventStore, "_eventstore_instrumented", False) == enabled()
+
+
+def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "EVENTSTORE_TELEMETRY"}
+
+

@@ -38,8 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         print("eventstore: interrupted", file=sys.stderr)
         return 130
+    except click.UsageError as error:  # one line, naming the command and where help is
+        where = error.ctx.command_path if error.ctx is not None else "eventstore"
+        print(f"{where}: {error.format_message()} (see: {where} --help)", file=sys.stderr)
+        return error.exit_code
     except click.ClickException as error:
-        error.show()
+        print(f"eventstore: error: {error.format_message()}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("eventstore: interrupted", file=sys.stderr)
@@ -49,8 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if debug:
             traceback.print_exc()
+        if type(error).__name__ == "Interrupted":  # asked for: not an error
+            print(f"eventstore: {error}", file=sys.stderr)
+            return 130
         print(f"eventstore: {_describe(error)}", file=sys.stderr)
-        return 130 if type(error).__name__ == "Interrupted" else 1
+        return 1
 
 
 def _describe(error: Exception) -> str:

@@ -7,7 +7,9 @@ usage, 130 when interrupted); ``--debug`` shows the traceback too.
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -17,9 +19,6 @@ from uuid import UUID
 
 import click
 import orjson
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from .. import plugins as plugin_registry
 from ..eventstore import EventStore
@@ -30,6 +29,7 @@ from . import jsonlines
 from .progress import make_progress
 from .stores import (
     STORE_VARIABLE,
+    estimated_items,
     last_global_position,
     open_store,
     store_spec,
@@ -51,9 +51,18 @@ from .verify import KIND_TITLES, Verifier
 DATA_WIDTH = 60
 
 
-def console() -> Console:
-    # not a terminal: no colour, and wide enough that rows are not folded
-    return Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """An aligned table: a header line, a rule, one line per row (nothing is cut or folded,
+    so it reads the same in a terminal, a pipe or a log)."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+
+    click.echo(line(headers).rstrip())
+    click.echo("  ".join("-" * width for width in widths))
+    for row in rows:
+        click.echo(line(row).rstrip())
 
 
 @contextmanager
@@ -177,13 +186,13 @@ def info(store: str | None, as_json: bool) -> None:
     for key, value in rows:
         click.echo(f"{key:<16} {value}")
     if summary.tables:
-        table = Table("table", "rows", "size on disk", box=box.SIMPLE_HEAD)
-        for described in summary.tables:
-            count, size = described.get("rows"), described.get("bytes")
-            table.add_row(str(described.get("name", "?")),
-                          "" if count is None else f"{count:,}",
-                          "" if size is None else _size(size))
-        console().print(table)
+        click.echo()
+        print_table(["table", "rows", "size on disk"], [
+            [str(described.get("name", "?")),
+             "" if described.get("rows") is None else f"{described['rows']:,}",
+             "" if described.get("bytes") is None else _size(described["bytes"])]
+            for described in summary.tables
+        ])
 
 
 def _size(size: int) -> str:
@@ -253,19 +262,33 @@ def tail(args: tuple[str, ...], count: int, follow: bool, as_json: bool, poll: f
                 f"{type(strategy).__name__} has no global feed: name a SEQUENCE to tail"
             )
         printer = ItemPrinter(opened_store, as_json, with_global=ordered and sequence_id is None)
+        end = last_global_position(opened_store) if ordered else 0
+        last: Any = None
         if sequence_id is not None:
             last = _tail_sequence(strategy, sequence_id, count, printer)
-            if follow:
-                _follow_sequence(strategy, sequence_id, last, printer, poll)
+        else:
+            _tail_feed(opened_store, end, count, printer)
+        if not follow:
             return
-        after = _tail_feed(opened_store, count, printer)
-        if follow:
-            subscription = CatchUpSubscription(strategy, after=after, poll_interval=poll)
-            try:
-                for ordered_item in subscription:
-                    printer.show(ordered_item.item, ordered_item.global_position)
-            except KeyboardInterrupt:
-                return
+        # Ctrl-C ends following, also where the shell started the command with SIGINT
+        # ignored (a background job)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            if not ordered:  # no feed to follow (Cassandra): look at the sequence now and then
+                while True:
+                    time.sleep(poll)
+                    for item in strategy.get_items(sequence_id, gt=last):
+                        printer.show(item)
+                        last = item[1]
+            # the feed from where the tail ended: woken by the database where it notifies
+            for ordered_item in CatchUpSubscription(strategy, after=end, poll_interval=poll):
+                item = ordered_item.item
+                if sequence_id is None:
+                    printer.show(item, ordered_item.global_position)
+                elif item[0] == sequence_id and (last is None or item[1] > last):
+                    printer.show(item)
+        except KeyboardInterrupt:
+            return
 
 
 def _tail_sequence(strategy: Any, sequence_id: UUID, count: int, printer: ItemPrinter) -> Any:
@@ -278,35 +301,17 @@ def _tail_sequence(strategy: Any, sequence_id: UUID, count: int, printer: ItemPr
     return newest[0][1] if newest else None
 
 
-def _follow_sequence(strategy: Any, sequence_id: UUID, last: Any, printer: ItemPrinter,
-                     poll: float) -> None:
-    try:
-        while True:
-            for item in strategy.get_items(sequence_id, gt=last):
-                printer.show(item)
-                last = item[1]
-            if strategy.capabilities.global_order:
-                strategy.wait_for_items(0, poll)  # woken by a notification where there is one
-            else:
-                import time
-
-                time.sleep(poll)
-    except KeyboardInterrupt:
-        return
-
-
-def _tail_feed(store: EventStore, count: int, printer: ItemPrinter) -> int:
-    """Shows the last ``count`` items of the global feed; returns the position reached."""
+def _tail_feed(store: EventStore, end: int, count: int, printer: ItemPrinter) -> None:
+    """Shows the last ``count`` items of the global feed up to position ``end``."""
     strategy = store.active_record_strategy
-    end = last_global_position(store)
     after = max(end - count, 0)
     page = strategy.read_all(after, count) if count else []
     while len(page) < count and after > 0:  # global positions may have gaps: look further
         after = max(after - count, 0)
         page = strategy.read_all(after, end - after)[-count:]
     for ordered_item in page:
-        printer.show(ordered_item.item, ordered_item.global_position)
-    return end
+        if ordered_item.global_position <= end:
+            printer.show(ordered_item.item, ordered_item.global_position)
 
 
 @cli.command("export")
@@ -377,10 +382,10 @@ def copy(source: str, target: str, batch_size: int, state: Path | None, no_check
             opened(target) as (target_name, target_store):
         result = _resumable(StoreSource(source_store, source_name),
                             StoreSink(target_store, target_name), source_name, target_name,
-                            "copy", batch_size, state, quiet)
+                            "copy", batch_size, state, quiet, gather_ends=not no_check)
         if no_check:
             return
-        problems = check_copy(source_store, target_store)
+        problems = check_copy(source_store, target_store, source_ends=result.source_ends)
     if problems:
         for problem in problems:
             click.echo(f"check: {problem}", err=True)
@@ -391,12 +396,13 @@ def copy(source: str, target: str, batch_size: int, state: Path | None, no_check
 
 def _resumable(source: StoreSource | FileSource, sink: StoreSink, source_key: str,
                target_key: str, label: str, batch_size: int, state_path: Path | None,
-               quiet: bool) -> Any:
+               quiet: bool, gather_ends: bool = False) -> Any:
     path = state_path or StateFile.default_path(source_key, target_key)
     state = StateFile(path, source_key, target_key)
     with stop_on_sigint() as stop:
         result = transfer(source, sink, make_progress(label, enabled=not quiet),
-                          batch_size=batch_size, state=state, stop_requested=stop)
+                          batch_size=batch_size, state=state, stop_requested=stop,
+                          gather_ends=gather_ends)
     state.remove()
     resumed = "" if result.resumed_at is None else f", resumed after {result.resumed_at:,}"
     skipped = f", {result.skipped:,} already there" if result.skipped else ""
@@ -421,7 +427,7 @@ def verify(store: str | None, snapshots: str | None, skip_topics: bool, limit: i
     with opened(store) as (name, opened_store):
         verifier = Verifier(opened_store, resolve_topics=not skip_topics, limit=limit)
         progress = make_progress("verify", enabled=not quiet)
-        progress.start(summarize(opened_store).items)
+        progress.start(estimated_items(opened_store))
         for _ in verifier.items(progress):
             pass
         if snapshots is not None:
@@ -465,17 +471,16 @@ def plugins_command(as_json: bool) -> None:
     if as_json:
         click.echo(orjson.dumps({"plugins": loaded, **registered}, option=orjson.OPT_INDENT_2))
         return
-    table = Table("distribution", "version", "plugin", "hooks", box=box.SIMPLE_HEAD)
     broken = any(plugin.get("error") for plugin in loaded)
-    if broken:
-        table.add_column("error")
+    rows = []
     for plugin in loaded:
-        row = [plugin["distribution"], plugin["version"], plugin["name"],
-               ", ".join(plugin.get("hooks", ()))]
+        row = [plugin["distribution"], str(plugin["version"]), plugin["name"],
+               ", ".join(plugin.get("hooks", ())) or "-"]
         if broken:
             row.append(str(plugin.get("error") or ""))
-        table.add_row(*row)
-    out = console()
-    out.print(table)
+        rows.append(row)
+    print_table(["distribution", "version", "plugin", "hooks"] + (["error"] if broken else []),
+                rows)
+    click.echo()
     for kind, names in registered.items():
-        out.print(f"{kind}: " + ", ".join(f"{n} ({d})" for n, d in sorted(names.items())))
+        click.echo(f"{kind}: " + ", ".join(f"{n} ({d})" for n, d in sorted(names.items())))

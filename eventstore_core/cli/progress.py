@@ -69,7 +69,13 @@ class PlainProgress:
     def finish(self) -> None:
         elapsed = time.monotonic() - self.start_time
         rate, _ = _rate_and_left(self.done, self.total, self.started_at, elapsed)
-        self._line(f"{self.done:,} {self.unit} in {elapsed:,.1f} s ({rate:,.0f} {self.unit}/s)")
+        if self.started_at:  # resumed: what this run did, beside the whole
+            now = self.done - self.started_at
+            self._line(f"{self.done:,} {self.unit} ({now:,} in {elapsed:,.1f} s, "
+                       f"{rate:,.0f} {self.unit}/s)")
+        else:
+            self._line(f"{self.done:,} {self.unit} in {elapsed:,.1f} s "
+                       f"({rate:,.0f} {self.unit}/s)")
 
     def _line(self, text: str) -> None:
         print(f"{self.label}: {text}", file=self.out, flush=True)
@@ -100,8 +106,9 @@ class BarProgress:
         self.label = label
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TextColumn("left"),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+            TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TextColumn("elapsed,"),
+            TimeRemainingColumn(), TextColumn("left"), console=Console(stderr=True),
+            transient=False,
         )
         self.task: Any = None
 

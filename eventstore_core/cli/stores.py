@@ -95,6 +95,20 @@ def summarize(store: EventStore, page_size: int = 1000) -> StoreSummary:
     )
 
 
+def estimated_items(store: EventStore) -> int:
+    """How many items there are, for a progress bar: the backend's count where it describes
+    itself, else the last global position (a few reads; exact unless failed writes left
+    gaps), else a count by scan."""
+    strategy = store.active_record_strategy
+    if isinstance(strategy, Describable):
+        known = strategy.describe().get("items")
+        if isinstance(known, int):
+            return known
+    if strategy.capabilities.global_order:
+        return last_global_position(store)
+    return scan_counts(store)["items"]
+
+
 def scan_counts(store: EventStore, page_size: int = 1000) -> dict[str, int]:
     """Items, distinct sequences and the highest global position, by reading everything once
     (memory: one entry per sequence, never per item)."""

@@ -22,7 +22,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -31,7 +32,7 @@ import orjson
 from ..eventstore import EventStore
 from ..exceptions import DataIntegrityError, EventStoreError
 from . import jsonlines
-from .stores import ordered_items, summarize
+from .stores import estimated_items, ordered_items
 
 Item = Any
 
@@ -60,7 +61,7 @@ class StoreSource:
         self.ordered = store.active_record_strategy.capabilities.global_order
 
     def total(self) -> int:
-        return summarize(self.store).items
+        return estimated_items(self.store)
 
     def read(self, token: int, page_size: int) -> Iterator[tuple[int, Item]]:
         after = token if self.ordered else 0
@@ -226,7 +227,9 @@ class TransferResult:
     written_now: int = 0  # items written by this run
     skipped: int = 0  # items the target held already
     resumed_at: int | None = None  # items written before this run (when resuming)
-    problems: list[str] = field(default_factory=list)  # from the final check
+    #: each sequence's count and last position as read from the source, where this run
+    #: read all of it (not when resuming): the check after a copy need not read it again
+    source_ends: dict[Any, tuple[int, Any]] | None = None
 
 
 def transfer(
@@ -236,8 +239,12 @@ def transfer(
     batch_size: int = 1000,
     state: StateFile | None = None,
     stop_requested: Callable[[], bool] = lambda: False,
+    gather_ends: bool = False,
 ) -> TransferResult:
-    """Every item of ``source`` into ``sink``, ``batch_size`` at a time (see module doc)."""
+    """Every item of ``source`` into ``sink``, ``batch_size`` at a time (see module doc).
+
+    ``gather_ends``: note each sequence's count and last position on the way, for the check
+    after a copy (``result.source_ends``, when this run read the whole source)."""
     if batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
     result = TransferResult()
@@ -250,6 +257,8 @@ def transfer(
     checking = True
     batch: list[Item] = []
     last_token = token
+    ends: dict[Any, tuple[int, Any]] = {}
+    add_end = partial(_add_end, ends) if gather_ends else _ignore
 
     def flush() -> None:
         nonlocal checking, batch
@@ -269,27 +278,34 @@ def transfer(
         progress.advance(handled)
         batch = []
 
-    for read_to, item in source.read(token, batch_size):
-        batch.append(item)
-        last_token = read_to
-        if len(batch) >= batch_size:
+    try:
+        for read_to, item in source.read(token, batch_size):
+            batch.append(item)
+            add_end(item)
+            last_token = read_to
+            if len(batch) >= batch_size:
+                flush()
+                if stop_requested():
+                    raise Interrupted(
+                        f"interrupted after {result.copied:,} items; run the same command "
+                        f"again to go on from there"
+                    )
+        if batch:
             flush()
-            if stop_requested():
-                raise Interrupted(
-                    f"interrupted after {result.copied} items; run the same command again "
-                    f"to go on from there"
-                )
-    if batch:
-        flush()
-    sink.finish(result.copied)
-    progress.finish()
+        sink.finish(result.copied)
+    finally:
+        progress.finish()
+    if saved is None and gather_ends:
+        result.source_ends = ends
     return result
 
 
 @contextmanager
 def stop_on_sigint() -> Iterator[Callable[[], bool]]:
-    """While inside: the first SIGINT asks the loop to stop after the batch it is writing
-    (so the state file is exact); a second one interrupts at once."""
+    """While inside: the first SIGINT (or SIGTERM) asks the loop to stop after the batch it
+    is writing (so the state file is exact); a second one interrupts at once. The handlers
+    are set even where the shell started the command with SIGINT ignored (a background
+    job)."""
     asked = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield asked.is_set
@@ -300,27 +316,39 @@ def stop_on_sigint() -> Iterator[Callable[[], bool]]:
             raise KeyboardInterrupt
         asked.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield asked.is_set
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, earlier in previous.items():
+            signal.signal(sig, earlier)
 
 
 # -- the check after a copy -------------------------------------------------------------
+def _ignore(item: Item) -> None:
+    pass
+
+
+def _add_end(ends: dict[Any, tuple[int, Any]], item: Item) -> None:
+    count, last = ends.get(item[0], (0, item[1]))
+    ends[item[0]] = (count + 1, item[1] if item[1] > last else last)
+
+
 def sequence_ends(store: EventStore, page_size: int = 1000) -> dict[Any, tuple[int, Any]]:
     """Each sequence's item count and last (highest) position, by one scan."""
     ends: dict[Any, tuple[int, Any]] = {}
     for _, item in ordered_items(store, page_size):
-        count, last = ends.get(item[0], (0, item[1]))
-        ends[item[0]] = (count + 1, item[1] if item[1] > last else last)
+        _add_end(ends, item)
     return ends
 
 
-def check_copy(source: EventStore, target: EventStore, limit: int = 20) -> list[str]:
+def check_copy(source: EventStore, target: EventStore, limit: int = 20,
+               source_ends: dict[Any, tuple[int, Any]] | None = None) -> list[str]:
     """What differs between source and target: every sequence of the source must be in the
-    target with the same number of items and the same last position."""
-    wanted, found = sequence_ends(source), sequence_ends(target)
+    target with the same number of items and the same last position (``source_ends``: the
+    source's, if they were gathered while copying)."""
+    wanted = sequence_ends(source) if source_ends is None else source_ends
+    found = sequence_ends(target)
     problems = []
     for sequence_id, (count, last) in wanted.items():
         got = found.get(sequence_id)

@@ -116,7 +116,7 @@ class Verifier:
                 UNREADABLE, f"{what} at position {item[1]} of sequence {item[0]}: {error}",
                 self.limit,
             )
-            if mapper.cipher is None and "not valid JSON" in str(error):
+            if mapper.cipher is None and not str(item[3]).lstrip().startswith(("{", "[")):
                 self._hint("data that is not JSON may be encrypted: open the store with its "
                            "cipher and key (e.g. ?cipher=aes and EVENTSTORE_CIPHER_KEY)")
             return None
