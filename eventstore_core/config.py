@@ -46,6 +46,17 @@ def comma_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def boolean(text: str) -> bool:
+    """Parse ``true``/``false`` (also 1/0, yes/no, on/off), as an environment variable or a
+    configuration string's query parameter spells it."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{text!r} is not true or false")
+
+
 def resolve_options(
     what: str,
     options: Sequence[Option],

@@ -46,6 +46,8 @@ def test_every_capability_has_tests_for_both_answers() -> None:
              if name.startswith("test_")]
     required = {requirement for test in tests for requirement in requirements_of(test)}
     for capability in fields(Capabilities):
+        if capability.type not in (bool, "bool"):
+            continue  # a figure such as global_order_delay: the tests of its flag use it
         assert (capability.name, True) in required, f"nothing tests {capability.name}"
 
 

@@ -7,6 +7,7 @@ usage, 130 when interrupted); ``--debug`` shows the traceback too.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -122,10 +123,10 @@ class ItemPrinter:
         if self.cipher is not None:
             item = decrypted(self.cipher, item)
         if self.as_json:
-            line = orjson.loads(jsonlines.item_line(item))
-            if global_position is not None:
-                line = {"global_position": global_position, **line}
-            sys.stdout.buffer.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+            line = jsonlines.item_line(item)
+            if global_position is not None:  # written by hand: it may exceed 64 bits
+                line = b'{"global_position":%d,%s' % (global_position, line[1:])
+            sys.stdout.buffer.write(line)
             sys.stdout.buffer.flush()
             return
         if not self.header_done:
@@ -169,7 +170,8 @@ def info(store: str | None, as_json: bool) -> None:
     with opened(store) as (name, opened_store):
         summary = summarize(opened_store)
     if as_json:
-        click.echo(orjson.dumps({"store": name, **vars(summary)}, option=orjson.OPT_INDENT_2))
+        # the standard json module: a global position may exceed orjson's 64 bits
+        click.echo(json.dumps({"store": name, **vars(summary)}, indent=2))
         return
     rows = [
         ("store", name),

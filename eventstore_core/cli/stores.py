@@ -110,16 +110,16 @@ def estimated_items(store: EventStore) -> int:
 
 
 def scan_counts(store: EventStore, page_size: int = 1000) -> dict[str, int]:
-    """Items, distinct sequences and the highest global position, by reading everything once
-    (memory: one entry per sequence, never per item)."""
+    """Items and distinct sequences by reading every item once (in the backend's own order,
+    since a global order may show the newest items only after a delay; memory: one entry per
+    sequence, never per item), and the highest global position where there is one."""
+    strategy = store.active_record_strategy
     sequences: set[Any] = set()
     items = 0
-    highest = 0
-    for global_position, item in ordered_items(store, page_size):
+    for item in strategy.all_items(page_size=page_size):
         items += 1
         sequences.add(item[0])
-        if global_position is not None:
-            highest = global_position
+    highest = last_global_position(store) if strategy.capabilities.global_order else 0
     return {"items": items, "sequences": len(sequences), "global_position": highest}
 
 

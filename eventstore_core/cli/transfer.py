@@ -20,6 +20,7 @@ import hashlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,10 @@ class StoreSource:
 
     def read(self, token: int, page_size: int) -> Iterator[tuple[int, Item]]:
         after = token if self.ordered else 0
+        if self.ordered:
+            # a feed that shows an item only after a delay (Cassandra's): wait it out, so that
+            # everything appended before this read began is read
+            time.sleep(self.store.active_record_strategy.capabilities.global_order_delay)
         count = 0
         for global_position, item in ordered_items(self.store, page_size, after=after):
             count += 1
@@ -213,7 +218,9 @@ class StateFile:
 
     def save(self, token: int, copied: int) -> None:
         temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_bytes(orjson.dumps({"job": self.job, "token": token, "copied": copied}))
+        # the token as text: a global position may exceed 64 bits (Cassandra's feed)
+        state = {"job": self.job, "token": str(token), "copied": copied}
+        temporary.write_bytes(orjson.dumps(state))
         os.replace(temporary, self.path)
 
     def remove(self) -> None:
@@ -335,9 +342,10 @@ def _add_end(ends: dict[Any, tuple[int, Any]], item: Item) -> None:
 
 
 def sequence_ends(store: EventStore, page_size: int = 1000) -> dict[Any, tuple[int, Any]]:
-    """Each sequence's item count and last (highest) position, by one scan."""
+    """Each sequence's item count and last (highest) position, by one scan of every item (in
+    the backend's own order: a global order may show the newest items only after a delay)."""
     ends: dict[Any, tuple[int, Any]] = {}
-    for _, item in ordered_items(store, page_size):
+    for item in store.active_record_strategy.all_items(page_size=page_size):
         _add_end(ends, item)
     return ends
 

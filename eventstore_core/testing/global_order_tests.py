@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 import unittest
 from typing import Any
 from uuid import uuid4
@@ -34,6 +35,25 @@ class GlobalOrderTests(unittest.TestCase):
     def create_strategy(self, record: str = "integer") -> AbstractActiveRecordStrategy[Any]:
         raise NotImplementedError
 
+    def wait_until_visible(self) -> None:
+        """Sleep the ``global_order_delay`` the strategy declares (0 for most backends):
+        after that, everything appended before is in ``read_all``."""
+        delay = self.strategy.capabilities.global_order_delay
+        if delay > 0:
+            time.sleep(delay + 0.1)
+
+    def append_in_order(self, items: list[Any]) -> None:
+        """Append ``items`` as one list where lists spanning sequences are atomic, else one
+        run of a sequence after the other, in their order."""
+        if self.strategy.capabilities.transactions_across_sequences:
+            self.strategy.append(items)
+            return
+        start = 0
+        for end in range(1, len(items) + 1):
+            if end == len(items) or items[end][0] != items[start][0]:
+                self.strategy.append(items[start:end])
+                start = end
+
     def last_position(self) -> int:
         position = 0
         while True:
@@ -52,7 +72,8 @@ class GlobalOrderTests(unittest.TestCase):
             [self.item_class(first, 1, TOPIC, "{}")],
         ]
         for batch in batches:
-            self.strategy.append(batch)
+            self.append_in_order(batch)
+        self.wait_until_visible()
         got = self.strategy.read_all(after=start, limit=100)
         mine = [o for o in got if o.item[0] in (first, second)]
         self.assertEqual([o.item for o in mine], [item for batch in batches for item in batch])
@@ -106,6 +127,7 @@ class GlobalOrderTests(unittest.TestCase):
         start = self.last_position()
         sequence_id = uuid4()
         self.strategy.append([self.item_class(sequence_id, p, TOPIC, "{}") for p in range(6)])
+        self.wait_until_visible()
         first = CatchUpSubscription(self.strategy, after=start, timeout=0)
         got_first = []
         for ordered in first:
@@ -114,6 +136,7 @@ class GlobalOrderTests(unittest.TestCase):
                 break
         saved = first.position  # what a subscriber would store with its results
         self.strategy.append([self.item_class(sequence_id, p, TOPIC, "{}") for p in (6, 7)])
+        self.wait_until_visible()
         resumed = CatchUpSubscription(self.create_strategy(self.record), after=saved, timeout=0)
         got_rest = [o for o in resumed if o.item[0] == sequence_id]
         resumed.strategy.close()

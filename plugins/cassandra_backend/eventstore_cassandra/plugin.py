@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import eventstore_core
-from eventstore_core.config import Option, comma_list
+from eventstore_core.config import Option, boolean, comma_list
 from eventstore_core.exceptions import ConfigurationError
 from eventstore_core.hookspecs import BackendRegistrar
 from eventstore_core.urls import StoreURL
@@ -54,7 +54,15 @@ OPTIONS = (
            + _FROM_SETTINGS.format("CONNECT_TIMEOUT", 5.0) + ")", default=None, parse=float),
     Option("request_timeout", "seconds to wait for one request ("
            + _FROM_SETTINGS.format("REQUEST_TIMEOUT", 12.0) + ")", default=None, parse=float),
+    Option("feed", "keep the global feed (read_all, catch-up subscriptions): true or false ("
+           + _FROM_SETTINGS.format("FEED", "true") + ")", default=None, parse=boolean),
+    Option("feed_delay", "seconds after an append before the feed shows it ("
+           + _FROM_SETTINGS.format("FEED_DELAY", 5.0) + ")", default=None, parse=float),
+    Option("feed_write_window", "seconds a writer's feed entry and rows may take and still "
+           "count as on time (" + _FROM_SETTINGS.format("FEED_WRITE_WINDOW", 1.0) + ")",
+           default=None, parse=float),
 )
+
 
 
 def create_strategy(
@@ -70,6 +78,9 @@ def create_strategy(
     password: str | None = None,
     connect_timeout: float | None = None,
     request_timeout: float | None = None,
+    feed: bool | None = None,
+    feed_delay: float | None = None,
+    feed_write_window: float | None = None,
 ) -> CassandraActiveRecordStrategy[Any]:
     """A ready strategy: connected, its keyspace and table created if they did not exist.
 
@@ -92,6 +103,7 @@ def create_strategy(
         "serial_consistency_level": serial_consistency_level,
         "username": username, "password": password,
         "connect_timeout": connect_timeout, "request_timeout": request_timeout,
+        "feed": feed, "feed_delay": feed_delay, "feed_write_window": feed_write_window,
     }
     given = {name: value for name, value in options.items() if value is not None}
     if "hosts" in given:

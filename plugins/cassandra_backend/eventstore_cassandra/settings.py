@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cassandra import ConsistencyLevel
+from eventstore_core.config import boolean
 from eventstore_core.exceptions import ConfigurationError
 
 V = TypeVar("V")
@@ -64,15 +65,6 @@ def parse_hosts(text: str | Sequence[str]) -> tuple[str, ...]:
 
 def _hosts_from_env(text: str) -> tuple[str, ...]:
     return parse_hosts(text)
-
-
-def _boolean(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("use true or false")
 
 
 def _optional_int(text: str) -> int | None:
@@ -125,7 +117,7 @@ class CassandraSettings:
     fetch_size: int = _from_env("fetch_size", "CASSANDRA_FETCH_SIZE", int, 5000)
     #: Keep the global feed (``read_all``, catch-up subscriptions; see ``feed``). Off: an
     #: append is one request fewer, and the store has no global order.
-    feed: bool = _from_env("feed", "CASSANDRA_FEED", _boolean, True)
+    feed: bool = _from_env("feed", "CASSANDRA_FEED", boolean, True)
     #: Seconds after an append before the feed shows it: readers read only entries older than
     #: this, and decide those whose writer did not finish (see ``feed``).
     feed_delay: float = _from_env("feed_delay", "CASSANDRA_FEED_DELAY", float, 5.0)

@@ -33,6 +33,9 @@ class _OwnConnection(BackendTestCase):
 
     __test__ = False
     backend_name = "cassandra"
+    #: The live global-order test: conditional writes plus the feed cost a few ms each.
+    writers = 3
+    events_per_writer = 300
     #: record -> (item class, record class)
     records: dict[str, tuple[Any, Any]] = {
         "integer": (SequencedItem, IntegerSequencedItemRecord),
