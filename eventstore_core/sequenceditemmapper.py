@@ -89,7 +89,13 @@ class SequencedItemMapper(Generic[T]):
 
     def to_sequenced_item(self, domain_event: Any) -> T:
         """Map one event to one sequenced item (encoded, maybe encrypted)."""
-        state = dict(domain_event.__dict__)
+        try:
+            state = dict(domain_event.__dict__)
+        except AttributeError:  # __slots__ and no __dict__: nothing the mapper can read
+            raise InvalidEventError(
+                f"{type(domain_event).__qualname__} has no __dict__ (a class with __slots__, "
+                f"such as a dataclass with slots=True, cannot be mapped)"
+            ) from None
         try:
             sequence_id = state.pop(self.sequence_id_attr_name)
             position = state.pop(self.position_attr_name)
