@@ -203,3 +203,51 @@ def test_snapshots_async() -> None:
             await repository.get(uuid4())
 
     asyncio.run(main())
+
+
+def test_a_cancelled_subscription_leaves_no_waiter_behind() -> None:
+    strategy: AsyncInMemoryActiveRecordStrategy[Any] = AsyncInMemoryActiveRecordStrategy()
+
+    async def follow() -> None:
+        async for _ in AsyncCatchUpSubscription(strategy, poll_interval=30):
+            pass
+
+    async def main() -> None:
+        task = asyncio.create_task(follow())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert len(strategy.store._wakers) == 1  # it waits to be woken, not polling
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert strategy.store._wakers == set()
+        sequence_id = uuid4()
+        await strategy.append(strategy.sequenced_item_class(sequence_id, 0, "t#T", "{}"))
+        assert len(await strategy.get_items(sequence_id)) == 1
+
+    asyncio.run(main())
+
+
+def test_sync_and_async_strategies_refuse_bad_input_with_the_same_message() -> None:
+    sync: InMemoryActiveRecordStrategy[Any] = InMemoryActiveRecordStrategy()
+    strategy = AsyncInMemoryActiveRecordStrategy(store=sync)
+    sequence_id = uuid4()
+    item = sync.sequenced_item_class
+    bad_calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+        ("append", (item(sequence_id, "1", "t#T", "{}"),), {}),
+        ("append", ([item(sequence_id, 0, "t#T", "{}")] * 2,), {}),
+        ("get_items", ("not-a-uuid",), {}),
+        ("get_items", (sequence_id,), {"gt": "a"}),
+        ("get_items", (sequence_id,), {"limit": 1.5}),
+    ]
+
+    async def main() -> None:
+        for name, args, kwargs in bad_calls:
+            with pytest.raises(InvalidEventError) as sync_error:
+                getattr(sync, name)(*args, **kwargs)
+            with pytest.raises(InvalidEventError) as async_error:
+                await getattr(strategy, name)(*args, **kwargs)
+            assert str(async_error.value) == str(sync_error.value), name
+        assert sync.get_items(sequence_id) == []
+
+    asyncio.run(main())
