@@ -42,6 +42,21 @@ def test_from_config_takes_a_name_or_a_configuration_string() -> None:
         assert isinstance(store.active_record_strategy, AsyncInMemoryActiveRecordStrategy)
 
 
+def test_from_config_reads_the_environment_as_the_sync_store_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EVENTSTORE_URL", "memory://?position_attr_name=version")
+    store = AsyncEventStore.from_config()
+    assert isinstance(store.active_record_strategy, AsyncInMemoryActiveRecordStrategy)
+    assert store.sequenced_item_mapper.position_attr_name == "version"
+    monkeypatch.setenv("EVENTSTORE_URL", "memory://?no_such_option=1")
+    with pytest.raises(ConfigurationError, match="no_such_option") as async_error:
+        AsyncEventStore.from_config()
+    with pytest.raises(ConfigurationError, match="no_such_option") as sync_error:
+        EventStore.from_config()
+    assert str(async_error.value) == str(sync_error.value)
+
+
 def test_from_config_with_a_cipher_encrypts_as_the_sync_store_does() -> None:
     key = base64.b64encode(bytes(32)).decode()
     if "aes" not in plugins.ciphers():
