@@ -266,3 +266,16 @@ def test_sync_and_async_strategies_refuse_bad_input_with_the_same_message() -> N
         assert sync.get_items(sequence_id) == []
 
     asyncio.run(main())
+
+
+def test_a_shared_store_gives_its_item_class_and_position_type() -> None:
+    from decimal import Decimal
+
+    from eventstore_core import StoredEvent
+
+    shared: InMemoryActiveRecordStrategy[Any] = InMemoryActiveRecordStrategy(
+        sequenced_item_class=StoredEvent, position_type=Decimal)
+    view = AsyncInMemoryActiveRecordStrategy(store=shared)
+    assert (view.sequenced_item_class, view.position_type) == (StoredEvent, Decimal)
+    with pytest.raises(ConfigurationError, match="either store= or"):
+        AsyncInMemoryActiveRecordStrategy(position_type=Decimal, store=shared)

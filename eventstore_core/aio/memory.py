@@ -14,14 +14,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..activerecordstrategy import DEFAULT_PAGE_SIZE, OrderedItem, T
+from ..exceptions import ConfigurationError
 from ..memory import InMemoryActiveRecordStrategy
 from ..sequenceditem import SequencedItem
 from .strategy import AbstractAsyncActiveRecordStrategy
 
 
 class AsyncInMemoryActiveRecordStrategy(AbstractAsyncActiveRecordStrategy[T]):
-    """An async view of an ``InMemoryActiveRecordStrategy`` (a new one, or ``store``, which
-    a sync ``EventStore`` may share)."""
+    """An async view of an ``InMemoryActiveRecordStrategy``: a new one (made with the
+    arguments given), or ``store``, which a sync ``EventStore`` may share (then its item
+    class, position type and capabilities are this view's, and the other arguments must not
+    be given)."""
 
     capabilities = InMemoryActiveRecordStrategy.capabilities
 
@@ -36,8 +39,15 @@ class AsyncInMemoryActiveRecordStrategy(AbstractAsyncActiveRecordStrategy[T]):
             store = InMemoryActiveRecordStrategy(
                 active_record_class, sequenced_item_class, position_type
             )
+        elif (active_record_class, sequenced_item_class, position_type) != (
+                None, SequencedItem, None):
+            raise ConfigurationError(
+                "AsyncInMemoryActiveRecordStrategy(store=...) takes its item class and "
+                "position type from the store; give either store= or the other arguments"
+            )
         super().__init__(store.active_record_class, store.sequenced_item_class)
         self.position_type = store.position_type
+        self.capabilities = store.capabilities
         self.store = store
 
     async def _append(self, items: list[T]) -> None:
