@@ -200,6 +200,38 @@ class AsyncBackendTestCase(BackendTestCase):
 
         self.runner.run(main())
 
+    def test_cancelled_iterations_leave_the_store_working(self) -> None:
+        """A task cancelled while it iterates over everything (a cursor open), or while
+        it reads the global order, holds nothing after."""
+        strategy = self.async_strategy
+
+        async def iterate() -> None:
+            async for _ in strategy.all_items(page_size=2):
+                await asyncio.sleep(0)
+
+        async def follow() -> None:
+            position = 0
+            while True:
+                page = await strategy.read_all(position, 2)
+                position = page[-1].global_position if page else position
+                await strategy.wait_for_items(position, 0.01)
+
+        async def main() -> None:
+            sequence_id = uuid4()
+            await strategy.append(self.items(sequence_id, range(20)))
+            readers = [iterate] + ([follow] if self.capabilities.global_order else [])
+            for reader in readers:
+                for turns in range(1, self.cancellations // 4 + 2):
+                    task = asyncio.create_task(reader())
+                    for _ in range(turns):
+                        await asyncio.sleep(0)
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await self._still_serves_many()
+
+        self.runner.run(main())
+
     async def _still_serves_many(self) -> None:
         """As many appends and reads at once as there are tasks: they finish (a connection
         or lock left held by a cancelled task would make them wait for ever)."""
