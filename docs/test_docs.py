@@ -17,7 +17,8 @@ def python_blocks(path: Path) -> list[str]:
     return BLOCK.findall(path.read_text())
 
 
-@pytest.mark.parametrize("name", ["guide.md", "plugins.md", "timestamps_snapshots_feed.md"])
+@pytest.mark.parametrize("name", ["async.md", "guide.md", "plugins.md",
+                                  "timestamps_snapshots_feed.md"])
 def test_code_in_docs_runs(name: str) -> None:
     # a real module, so that topics of classes the docs define can be resolved
     module = types.ModuleType(f"docs_{name.replace('.', '_')}")

@@ -1,10 +1,13 @@
 """The contract every backend fulfils: write sequenced items, read them back.
 
-A concrete strategy implements ``_append``, ``_get_items`` and ``_iter_pages`` (plus
-``capabilities``); argument checking and the shared conventions live here, so that every backend
-refuses the same input with the same exception and message. The public methods (``append``,
-``get_items``, ``get_item``, ``all_items``) check their arguments and call the narrow abstract
-methods with clean ones. ``docs/plugins.md`` describes the contract.
+``StrategyRules`` holds what sync and async strategies share (declarations and argument
+rules); ``AbstractActiveRecordStrategy`` is the sync contract (the async one is
+``eventstore_core.aio.AbstractAsyncActiveRecordStrategy``). A concrete strategy implements
+``_append``, ``_get_items`` and ``_iter_pages`` (plus ``capabilities``); argument checking
+and the shared conventions live here, so that every backend refuses the same input with the
+same exception and message. The public methods (``append``, ``get_items``, ``get_item``,
+``all_items``) check their arguments and call the narrow abstract methods with clean ones.
+``docs/plugins.md`` describes the contract.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from .sequenceditem import SequencedItem, SequencedItemFieldNames
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
 DEFAULT_PAGE_SIZE = 1000
+#: How long a polling ``wait_for_items`` sleeps at most (seconds).
+POLL_SLEEP = 0.05
 _SEQUENCE_ID, _POSITION = itemgetter(0), itemgetter(1)
 _KEY = itemgetter(0, 1)
 
@@ -34,8 +39,13 @@ class OrderedItem(NamedTuple):
     item: Any
 
 
-class AbstractActiveRecordStrategy(ABC, Generic[T]):
-    """Reads and writes sequenced items of one ``sequenced_item_class`` in one table/store."""
+class StrategyRules(Generic[T]):
+    """What every strategy shares, sync or async: its declarations and the argument rules.
+
+    ``AbstractActiveRecordStrategy`` and ``AbstractAsyncActiveRecordStrategy``
+    (``eventstore_core.aio``) both derive from it, so both refuse the same input with the same
+    exception and message; they differ only in how their narrow methods wait on I/O.
+    """
 
     #: What this strategy can do. Declared on the class; a strategy whose abilities depend on
     #: its table or database (no global position column, SQLite ``:memory:``) sets its own
@@ -58,27 +68,39 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         # A record class may position its items by something else (timestamp records: Decimal).
         self.position_type = getattr(active_record_class, "position_type", self.position_type)
 
-    # -- writing ------------------------------------------------------------------------
-    def append(self, sequenced_item_or_items: T | Sequence[T]) -> None:
-        """Store one item, or a list of items atomically (all or nothing).
-
-        Raises ``ConcurrencyError`` if any position is already taken (then nothing of the
-        call is written), ``InvalidEventError`` for a malformed item.
-        """
+    # -- the rules of each public method, applied before the narrow method runs ----------
+    def items_to_append(self, sequenced_item_or_items: T | Sequence[T]) -> list[T]:
+        """The checked list that ``append`` writes (empty: nothing to write)."""
         if isinstance(sequenced_item_or_items, list | tuple) and not hasattr(
             sequenced_item_or_items, "_fields"
         ):
             items = list(sequenced_item_or_items)
         else:
             items = [sequenced_item_or_items]  # type: ignore[list-item]
-        if not items:
-            return
-        self.check_items(items)
-        self._append(items)
+        if items:
+            self.check_items(items)
+        return items
 
-    @abstractmethod
-    def _append(self, items: list[T]) -> None:
-        """Write checked items atomically; translate a taken position to ConcurrencyError."""
+    def check_read(
+        self, sequence_id: Any, gt: Any, gte: Any, lt: Any, lte: Any, limit: int | None
+    ) -> None:
+        """Every argument of ``get_items``: sequence id, bounds and limit."""
+        self.check_sequence_id(sequence_id)
+        for name, bound in (("gt", gt), ("gte", gte), ("lt", lt), ("lte", lte)):
+            if bound is not None:
+                self.check_bound(name, bound, sequence_id)
+        self.check_limit(limit)
+
+    @staticmethod
+    def item_not_found(sequence_id: Any, position: Any) -> ItemNotFound:
+        """What ``get_item`` raises when nothing is stored at ``position``."""
+        return ItemNotFound(f"no item at position {position!r} of sequence {sequence_id}")
+
+    def no_global_order(self) -> NotImplementedError:
+        """What ``read_all`` raises on a strategy without a global order."""
+        return NotImplementedError(
+            f"{type(self).__name__} has no global order (capabilities.global_order is False)"
+        )
 
     def check_items(self, items: Sequence[Any]) -> None:
         """Refuse, before anything is written, items that cannot be stored as they are.
@@ -155,89 +177,6 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
                 )
             seen.add((item[0], item[1]))
 
-    # -- reading ------------------------------------------------------------------------
-    def get_items(
-        self,
-        sequence_id: Any,
-        gt: Any = None,
-        gte: Any = None,
-        lt: Any = None,
-        lte: Any = None,
-        limit: int | None = None,
-        is_ascending: bool = True,
-    ) -> list[T]:
-        """Items of one sequence within the bounds, ordered by position.
-
-        ``limit`` applies after the order: ascending gives the first ``limit`` items,
-        descending the last ``limit`` items (newest first). A sequence id, bound or limit of
-        the wrong type is ``InvalidEventError`` (a ``ValueError``), the same on every backend.
-        """
-        self.check_sequence_id(sequence_id)
-        for name, bound in (("gt", gt), ("gte", gte), ("lt", lt), ("lte", lte)):
-            if bound is not None:
-                self.check_bound(name, bound, sequence_id)
-        self.check_limit(limit)
-        if limit == 0:
-            return []
-        return self._get_items(sequence_id, gt, gte, lt, lte, limit, bool(is_ascending))
-
-    @abstractmethod
-    def _get_items(
-        self,
-        sequence_id: Any,
-        gt: Any,
-        gte: Any,
-        lt: Any,
-        lte: Any,
-        limit: int | None,
-        is_ascending: bool,
-    ) -> list[T]:
-        """Read checked arguments: a sequence id of ``sequence_id_type``, bounds of the
-        position type (or None), ``limit`` None or at least 1, ``is_ascending`` a bool."""
-
-    def get_item(self, sequence_id: Any, position: Any) -> T:
-        """The item at one position; ``ItemNotFound`` if there is none."""
-        items = self.get_items(sequence_id, gte=position, lte=position, limit=1)
-        if not items:
-            raise ItemNotFound(f"no item at position {position!r} of sequence {sequence_id}")
-        return items[0]
-
-    def all_items(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[T]:
-        """Every stored item of every sequence, read page by page, never all at once.
-
-        A ``page_size`` that is not an int of at least 1 is refused at once.
-        """
-        self.check_page_size(page_size)
-        return (item for page in self._iter_pages(page_size) for item in page)
-
-    @abstractmethod
-    def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
-        """Yield lists of at most ``page_size`` items until every item was yielded once."""
-
-    # -- the global order (backends whose capabilities declare global_order) ------------
-    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
-        """Items with a global position above ``after``, in that order, at most ``limit``.
-
-        Global positions increase in the order of commit, so a reader that resumes after the
-        last position it saw never skips an item that was committed later.
-        """
-        raise NotImplementedError(
-            f"{type(self).__name__} has no global order (capabilities.global_order is False)"
-        )
-
-    def wait_for_items(self, after: int, timeout: float) -> None:
-        """Block until items above ``after`` may have been stored, or ``timeout`` passes.
-
-        Polling backends just sleep; backends with notifications (PostgreSQL's LISTEN)
-        return as soon as a writer says so.
-        """
-        import time
-
-        time.sleep(min(timeout, 0.05))
-
-    def close(self) -> None:
-        """Release connections held by this strategy (optional for backends)."""
-
     # -- argument checks (the same messages on every backend) ----------------------------
     def check_sequence_id(self, sequence_id: Any) -> None:
         """``InvalidEventError`` unless ``sequence_id`` has the type this strategy stores."""
@@ -278,6 +217,103 @@ class AbstractActiveRecordStrategy(ABC, Generic[T]):
         """``InvalidEventError`` unless ``page_size`` is an int of at least 1."""
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
             raise InvalidEventError(f"{name} must be an int of at least 1, got {page_size!r}")
+
+
+
+class AbstractActiveRecordStrategy(StrategyRules[T], ABC):
+    """Reads and writes sequenced items of one ``sequenced_item_class`` in one table/store."""
+
+    # -- writing ------------------------------------------------------------------------
+    def append(self, sequenced_item_or_items: T | Sequence[T]) -> None:
+        """Store one item, or a list of items atomically (all or nothing).
+
+        Raises ``ConcurrencyError`` if any position is already taken (then nothing of the
+        call is written), ``InvalidEventError`` for a malformed item.
+        """
+        items = self.items_to_append(sequenced_item_or_items)
+        if items:
+            self._append(items)
+
+    @abstractmethod
+    def _append(self, items: list[T]) -> None:
+        """Write checked items atomically; translate a taken position to ConcurrencyError."""
+
+    # -- reading ------------------------------------------------------------------------
+    def get_items(
+        self,
+        sequence_id: Any,
+        gt: Any = None,
+        gte: Any = None,
+        lt: Any = None,
+        lte: Any = None,
+        limit: int | None = None,
+        is_ascending: bool = True,
+    ) -> list[T]:
+        """Items of one sequence within the bounds, ordered by position.
+
+        ``limit`` applies after the order: ascending gives the first ``limit`` items,
+        descending the last ``limit`` items (newest first). A sequence id, bound or limit of
+        the wrong type is ``InvalidEventError`` (a ``ValueError``), the same on every backend.
+        """
+        self.check_read(sequence_id, gt, gte, lt, lte, limit)
+        if limit == 0:
+            return []
+        return self._get_items(sequence_id, gt, gte, lt, lte, limit, bool(is_ascending))
+
+    @abstractmethod
+    def _get_items(
+        self,
+        sequence_id: Any,
+        gt: Any,
+        gte: Any,
+        lt: Any,
+        lte: Any,
+        limit: int | None,
+        is_ascending: bool,
+    ) -> list[T]:
+        """Read checked arguments: a sequence id of ``sequence_id_type``, bounds of the
+        position type (or None), ``limit`` None or at least 1, ``is_ascending`` a bool."""
+
+    def get_item(self, sequence_id: Any, position: Any) -> T:
+        """The item at one position; ``ItemNotFound`` if there is none."""
+        items = self.get_items(sequence_id, gte=position, lte=position, limit=1)
+        if not items:
+            raise self.item_not_found(sequence_id, position)
+        return items[0]
+
+    def all_items(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[T]:
+        """Every stored item of every sequence, read page by page, never all at once.
+
+        A ``page_size`` that is not an int of at least 1 is refused at once.
+        """
+        self.check_page_size(page_size)
+        return (item for page in self._iter_pages(page_size) for item in page)
+
+    @abstractmethod
+    def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
+        """Yield lists of at most ``page_size`` items until every item was yielded once."""
+
+    # -- the global order (backends whose capabilities declare global_order) ------------
+    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+        """Items with a global position above ``after``, in that order, at most ``limit``.
+
+        Global positions increase in the order of commit, so a reader that resumes after the
+        last position it saw never skips an item that was committed later.
+        """
+        raise self.no_global_order()
+
+    def wait_for_items(self, after: int, timeout: float) -> None:
+        """Block until items above ``after`` may have been stored, or ``timeout`` passes.
+
+        Polling backends just sleep; backends with notifications (PostgreSQL's LISTEN)
+        return as soon as a writer says so.
+        """
+        import time
+
+        time.sleep(min(timeout, POLL_SLEEP))
+
+    def close(self) -> None:
+        """Release connections held by this strategy (optional for backends)."""
 
 
 def _is_finite(number: Decimal | float) -> bool:

@@ -17,7 +17,7 @@ import base64
 import binascii
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import plugins, urls
 from .config import Option, describe_options, resolve_options
@@ -25,7 +25,9 @@ from .exceptions import ConfigurationError
 from .sequenceditemmapper import SequencedItemMapper
 
 if TYPE_CHECKING:
-    from .eventstore import EventStore
+    from .eventstore import BaseEventStore
+
+S = TypeVar("S", bound="BaseEventStore")
 
 DEFAULT_BACKEND = "sqlalchemy"
 
@@ -42,13 +44,16 @@ STORE_OPTIONS = (
 
 
 def assemble(
-    store_class: type[EventStore],
+    store_class: type[S],
     backend: str | None,
     options: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
-) -> EventStore:
+) -> S:
     """A store from a backend name or a configuration string (``backend``, else
-    ``EVENTSTORE_URL``, else ``EVENTSTORE_BACKEND``), keyword options and the environment."""
+    ``EVENTSTORE_URL``, else ``EVENTSTORE_BACKEND``), keyword options and the environment.
+
+    ``store_class`` is ``EventStore`` or ``AsyncEventStore`` (whose ``asynchronous`` asks for
+    the backend's ``async_factory``); everything else is the same for both."""
     environ = os.environ if environ is None else environ
     if backend is None and environ.get("EVENTSTORE_URL"):
         if environ.get("EVENTSTORE_BACKEND"):
@@ -72,9 +77,10 @@ def assemble(
         backend_given,
         environ,
     )
+    factory = _factory(registration, store_class.asynchronous)
     codec = plugins.lookup("codec", store["codec"], plugins.codecs(), _hint(store["codec"]))
     cipher = _make_cipher(store["cipher"], store["cipher_key"])
-    strategy = registration.factory(**backend_options)
+    strategy = factory(**backend_options)
     mapper: SequencedItemMapper[Any] = SequencedItemMapper(
         sequenced_item_class=strategy.sequenced_item_class,
         sequence_id_attr_name=store["sequence_id_attr_name"],
@@ -85,6 +91,20 @@ def assemble(
         always_encrypt=cipher is not None,
     )
     return store_class(sequenced_item_mapper=mapper, active_record_strategy=strategy)
+
+
+def _factory(registration: plugins.BackendRegistration, asynchronous: bool) -> Any:
+    """The backend's factory for a sync or an async store."""
+    if not asynchronous:
+        return registration.factory
+    if registration.async_factory is None:
+        raise ConfigurationError(
+            f"backend {registration.name!r} ({registration.distribution}) has no async "
+            f"strategy: it registers no async_factory, so AsyncEventStore cannot use it; "
+            f"use EventStore, or a backend with one (installed: "
+            f"{', '.join(sorted(n for n, r in plugins.backends().items() if r.async_factory))})"
+        )
+    return registration.async_factory
 
 
 def _from_url(

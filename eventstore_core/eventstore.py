@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar, Self
 
 from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy
 from .exceptions import InvalidEventError
 from .sequenceditemmapper import SequencedItemMapper
 
 
-class EventStore:
-    """Appends and retrieves domain events, using a mapper and an active record strategy."""
+class BaseEventStore:
+    """What ``EventStore`` and ``AsyncEventStore`` share: the mapper, the strategy, assembly
+    from plugins, and the mapping of each method's arguments and results (written once)."""
+
+    #: Whether ``from_config`` builds the backend's async strategy (its ``async_factory``).
+    asynchronous: ClassVar[bool] = False
 
     def __init__(
         self,
         sequenced_item_mapper: SequencedItemMapper[Any],
-        active_record_strategy: AbstractActiveRecordStrategy[Any],
+        active_record_strategy: Any,
     ) -> None:
         self.sequenced_item_mapper = sequenced_item_mapper
         self.active_record_strategy = active_record_strategy
 
     @classmethod
-    def from_config(cls, backend: str | None = None, **options: Any) -> EventStore:
+    def from_config(cls, backend: str | None = None, **options: Any) -> Self:
         """Assemble a store from installed plugins, options and ``EVENTSTORE_*`` variables.
 
         ``backend`` is a backend name (``"sqlalchemy"``) or a configuration string
@@ -34,18 +38,35 @@ class EventStore:
 
         return assemble(cls, backend, options)
 
-    # -- writing ------------------------------------------------------------------------
-    def append(self, domain_event_or_events: Any) -> None:
-        """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken."""
+    def items_of(self, domain_event_or_events: Any) -> Any:
+        """The item, or list of items, that ``append`` hands to the strategy."""
         to_item = self.sequenced_item_mapper.to_sequenced_item
         events = domain_event_or_events
         many = isinstance(events, list | tuple)
         try:
-            items = [to_item(e) for e in events] if many else to_item(events)
+            return [to_item(e) for e in events] if many else to_item(events)
         except AttributeError:
             _refuse_non_events(events if many else [events])
             raise
-        self.active_record_strategy.append(items)
+
+    def events_of(self, items: Iterable[Any]) -> list[Any]:
+        """The events of items read back, in their order."""
+        from_item = self.sequenced_item_mapper.from_sequenced_item
+        return [from_item(item) for item in items]
+
+    def event_of(self, item: Any) -> Any:
+        return self.sequenced_item_mapper.from_sequenced_item(item)
+
+
+class EventStore(BaseEventStore):
+    """Appends and retrieves domain events, using a mapper and an active record strategy."""
+
+    active_record_strategy: AbstractActiveRecordStrategy[Any]
+
+    # -- writing ------------------------------------------------------------------------
+    def append(self, domain_event_or_events: Any) -> None:
+        """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken."""
+        self.active_record_strategy.append(self.items_of(domain_event_or_events))
 
     # -- reading ------------------------------------------------------------------------
     def get_domain_events(
@@ -59,28 +80,26 @@ class EventStore:
         is_ascending: bool = True,
     ) -> list[Any]:
         """Events of one sequence within the bounds, in order; ``limit`` applies after it."""
-        items = self.active_record_strategy.get_items(
+        return self.events_of(self.active_record_strategy.get_items(
             originator_id, gt=gt, gte=gte, lt=lt, lte=lte, limit=limit, is_ascending=is_ascending
-        )
-        from_item = self.sequenced_item_mapper.from_sequenced_item
-        return [from_item(item) for item in items]
+        ))
 
     def get_domain_event(self, originator_id: Any, position: Any) -> Any:
         """The event at one position; ``ItemNotFound`` (a ``KeyError``) if there is none."""
-        item = self.active_record_strategy.get_item(originator_id, position)
-        return self.sequenced_item_mapper.from_sequenced_item(item)
+        return self.event_of(self.active_record_strategy.get_item(originator_id, position))
 
     def get_most_recent_event(
         self, originator_id: Any, lt: Any = None, lte: Any = None
     ) -> Any | None:
         """The last event of a sequence (below ``lt`` / at or below ``lte``), or None."""
-        events = self.get_domain_events(originator_id, lt=lt, lte=lte, limit=1, is_ascending=False)
+        events = self.get_domain_events(originator_id, lt=lt, lte=lte, limit=1,
+                                                 is_ascending=False)
         return events[0] if events else None
 
     def all_domain_events(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[Any]:
         """Every stored event of every sequence, read page by page, never all at once."""
         items = self.active_record_strategy.all_items(page_size=page_size)  # checks at once
-        return map(self.sequenced_item_mapper.from_sequenced_item, items)
+        return map(self.event_of, items)
 
     def __iter__(self) -> Iterator[Any]:
         return self.all_domain_events()

@@ -35,6 +35,7 @@ class BackendRegistrar(Protocol):
         options: Sequence[Option] = (),
         url_schemes: Sequence[str] = (),
         options_from_url: Callable[[StoreURL], Mapping[str, Any]] | None = None,
+        async_factory: Callable[..., Any] | None = None,
     ) -> None: ...
 
 
@@ -54,8 +55,8 @@ class CodecRegistrar(Protocol):
 def register_backends(register: BackendRegistrar) -> None:
     """Register active record strategies (backends) by name.
 
-    Call ``register(name, factory, options=..., url_schemes=..., options_from_url=...)``
-    once per backend:
+    Call ``register(name, factory, options=..., url_schemes=..., options_from_url=...,
+    async_factory=...)`` once per backend:
 
     - ``name``: what a user passes to ``EventStore.from_config(name)``; unique among the
       installed plugins.
@@ -69,6 +70,10 @@ def register_backends(register: BackendRegistrar) -> None:
     - ``options_from_url``: ``options_from_url(url)`` turns a parsed ``StoreURL`` (scheme,
       driver, username, password, hosts, path) into factory options; its query parameters
       are options already and are checked by the core. Required with ``url_schemes``.
+    - ``async_factory``: ``async_factory(**options)`` (the same options as ``factory``)
+      returns an ``eventstore_core.aio.AbstractAsyncActiveRecordStrategy``, for
+      ``AsyncEventStore.from_config``. It does no I/O itself (connections open on first use).
+      Optional: without it ``AsyncEventStore`` refuses the backend, naming it.
     """
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy, OrderedItem, T
@@ -48,6 +49,7 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         self._positions: dict[Any, list[Any]] = {}  # sequence id -> sorted positions
         self._items: dict[Any, dict[Any, T]] = {}  # sequence id -> position -> item
         self._log: list[T] = []  # every item in commit order; global position = index + 1
+        self._wakers: set[Callable[[], None]] = set()  # called after each append (async waits)
 
     def _append(self, items: list[T]) -> None:
         with self._lock:
@@ -63,6 +65,8 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 bisect.insort(self._positions[sequence_id], position)
             self._log.extend(items)
             self._stored.notify_all()
+            for wake in self._wakers:
+                wake()
 
     def _get_items(
         self,
@@ -119,6 +123,22 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         with self._stored:
             self._stored.wait_for(lambda: len(self._log) > after, timeout=timeout)
 
+    def stored_count(self) -> int:
+        """How many items are stored (the last global position)."""
+        return len(self._log)
+
+    @contextmanager
+    def waking(self, wake: Callable[[], None]) -> Iterator[None]:
+        """Call ``wake()`` after each append while inside the block (how an async view
+        waits for items without polling)."""
+        with self._lock:
+            self._wakers.add(wake)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._wakers.discard(wake)
+
 
 def _taken_message(taken: list[Any]) -> str:
     """Names the positions that were taken, and only those, per sequence."""
@@ -136,6 +156,12 @@ def _factory() -> InMemoryActiveRecordStrategy[Any]:
     return InMemoryActiveRecordStrategy()
 
 
+def _async_factory() -> Any:
+    from .aio.memory import AsyncInMemoryActiveRecordStrategy
+
+    return AsyncInMemoryActiveRecordStrategy()
+
+
 def _options_from_url(url: StoreURL) -> dict[str, Any]:
     """``memory://`` (or ``memory:``) names the backend and nothing else."""
     if url.hosts or url.path or url.username or url.driver:
@@ -148,4 +174,5 @@ def _options_from_url(url: StoreURL) -> dict[str, Any]:
 
 @hookimpl
 def register_backends(register: BackendRegistrar) -> None:
-    register("memory", _factory, url_schemes=("memory",), options_from_url=_options_from_url)
+    register("memory", _factory, url_schemes=("memory",), options_from_url=_options_from_url,
+             async_factory=_async_factory)

@@ -70,6 +70,9 @@ class BackendRegistration:
     options: tuple[Option, ...] = ()
     url_schemes: tuple[str, ...] = ()
     options_from_url: Callable[[StoreURL], Mapping[str, Any]] | None = None
+    #: ``async_factory(**options)``: the backend's ``AbstractAsyncActiveRecordStrategy`` (for
+    #: ``AsyncEventStore``), taking the same options as ``factory``; None if it has none.
+    async_factory: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,8 +190,14 @@ def backends() -> dict[str, BackendRegistration]:
             options: Sequence[Option] = (),
             url_schemes: Sequence[str] = (),
             options_from_url: Callable[[StoreURL], Mapping[str, Any]] | None = None,
+            async_factory: Callable[..., Any] | None = None,
             distribution: object = None,  # ignored: see above load_plugins
         ) -> None:
+            if async_factory is not None and not callable(async_factory):
+                raise ConfigurationError(
+                    f"backend {name!r} of {origin} registers an async_factory that is not "
+                    f"callable: {type(async_factory).__name__}"
+                )
             schemes = tuple(scheme.lower() for scheme in url_schemes)
             if schemes and options_from_url is None:
                 raise ConfigurationError(
@@ -202,7 +211,7 @@ def backends() -> dict[str, BackendRegistration]:
                         f"of {other.distribution} and backend {name!r} of {origin}"
                     )
             _add(found, "backend", BackendRegistration(
-                name, factory, origin, tuple(options), schemes, options_from_url
+                name, factory, origin, tuple(options), schemes, options_from_url, async_factory
             ))
 
         return register

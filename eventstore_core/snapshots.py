@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from .events import DomainEvent
-from .eventstore import EventStore
+from .eventstore import BaseEventStore, EventStore
 from .exceptions import (
     ConcurrencyError,
     DataIntegrityError,
@@ -49,27 +49,41 @@ class Snapshot(DomainEvent):
         return obj
 
 
-class SnapshotStrategy:
+class SnapshotRules:
+    """What the sync and async snapshot strategies share (``AsyncSnapshotStrategy`` is in
+    ``eventstore_core.aio``): the attribute names and how a snapshot is made."""
+
+    def __init__(self, snapshot_store: BaseEventStore) -> None:
+        self.snapshot_store = snapshot_store
+        mapper = snapshot_store.sequenced_item_mapper
+        self.id_attr = mapper.sequence_id_attr_name
+        self.version_attr = mapper.position_attr_name
+
+    def snapshot_of(self, originator_id: Any, state: Any, originator_version: Any) -> Snapshot:
+        """The snapshot of ``state`` as of a version (not stored yet)."""
+        return Snapshot(**{
+            self.id_attr: originator_id,
+            self.version_attr: originator_version,
+            "topic": DICT_TOPIC if type(state) is dict else writable_topic(type(state)),
+            "state": state if type(state) is dict else dict(state.__dict__),
+        })
+
+
+class SnapshotStrategy(SnapshotRules):
     """Takes and gets snapshots in ``snapshot_store`` (an event store on a snapshot table).
 
     The snapshot store's mapper must use the same attribute names as the events' store
     (``originator_id`` / ``originator_version`` by default).
     """
 
+    snapshot_store: EventStore
+
     def __init__(self, snapshot_store: EventStore) -> None:
-        self.snapshot_store = snapshot_store
-        mapper = snapshot_store.sequenced_item_mapper
-        self.id_attr = mapper.sequence_id_attr_name
-        self.version_attr = mapper.position_attr_name
+        super().__init__(snapshot_store)
 
     def take_snapshot(self, originator_id: Any, state: Any, originator_version: Any) -> Snapshot:
         """Store the state of an object as of a version; taking one twice is harmless."""
-        snapshot = Snapshot(**{
-            self.id_attr: originator_id,
-            self.version_attr: originator_version,
-            "topic": DICT_TOPIC if type(state) is dict else writable_topic(type(state)),
-            "state": state if type(state) is dict else dict(state.__dict__),
-        })
+        snapshot = self.snapshot_of(originator_id, state, originator_version)
         try:
             self.snapshot_store.append(snapshot)
         except ConcurrencyError:
@@ -82,19 +96,15 @@ class SnapshotStrategy:
         return found  # type: ignore[no-any-return]
 
 
-class Repository(Generic[S]):
-    """Gets objects rebuilt from their events, starting from a snapshot where there is one.
-
-    ``mutate(state, event)`` returns the state after one event (``state`` is None before the
-    first). With ``snapshot_every=N`` and a snapshot strategy, ``save`` takes a snapshot each
-    time a sequence's version reaches a multiple of N.
-    """
+class RepositoryRules(Generic[S]):
+    """What the sync and async repositories share: their arguments, how an object is
+    rebuilt from a snapshot and events, and which snapshots a save calls for."""
 
     def __init__(
         self,
-        event_store: EventStore,
+        event_store: Any,
         mutate: Callable[[S | None, Any], S],
-        snapshot_strategy: SnapshotStrategy | None = None,
+        snapshot_strategy: Any = None,
         snapshot_every: int | None = None,
     ) -> None:
         if snapshot_every is not None and (snapshot_strategy is None or snapshot_every < 1):
@@ -105,16 +115,12 @@ class Repository(Generic[S]):
         self.snapshot_every = snapshot_every
         self.version_attr = event_store.sequenced_item_mapper.position_attr_name
 
-    def get(self, originator_id: Any, lte: Any = None, use_snapshots: bool = True) -> S:
-        """The object as of version ``lte`` (the latest if None); ``ItemNotFound`` if none."""
+    def rebuilt(self, originator_id: Any, lte: Any, snapshot: Snapshot | None,
+                events: Sequence[Any]) -> S:
+        """The object from its snapshot (or None) and the events after it."""
         state: S | None = None
-        after = None
-        if use_snapshots and self.snapshot_strategy is not None:
-            snapshot = self.snapshot_strategy.get_snapshot(originator_id, lte=lte)
-            if snapshot is not None:
-                state = snapshot.restore()
-                after = getattr(snapshot, self.version_attr)
-        events = self.event_store.get_domain_events(originator_id, gt=after, lte=lte)
+        if snapshot is not None:
+            state = snapshot.restore()
         if state is None and not events:
             raise ItemNotFound(f"no events for {originator_id}" +
                                ("" if lte is None else f" at or below version {lte}"))
@@ -122,22 +128,65 @@ class Repository(Generic[S]):
             state = self.mutate(state, event)
         return state  # type: ignore[return-value]
 
-    def save(self, events: Sequence[Any]) -> None:
-        """Append events (atomically) and take the snapshots that ``snapshot_every`` asks for."""
-        self.event_store.append(list(events))
-        if not self.snapshot_every or self.snapshot_strategy is None:
-            return
+    def snapshots_due(self, events: Sequence[Any]) -> dict[Any, Any]:
+        """Sequence id -> the version to snapshot, for the events a save appended."""
         due: dict[Any, Any] = {}
+        if not self.snapshot_every or self.snapshot_strategy is None:
+            return due
         for event in events:
             version = getattr(event, self.version_attr)
             if isinstance(version, int) and (version + 1) % self.snapshot_every == 0:
                 due[getattr(event, self.snapshot_strategy.id_attr)] = version
-        for originator_id, version in due.items():
+        return due
+
+    @staticmethod
+    def snapshot_refused(
+        originator_id: Any, version: Any, error: TopicResolutionError
+    ) -> TopicResolutionError:
+        """What ``save`` raises when the events went in but their snapshot's state was
+        refused (its class has no topic that reads back)."""
+        return TopicResolutionError(
+            f"the events were appended, but no snapshot of {originator_id} at version "
+            f"{version} was taken: {error}"
+        )
+
+
+class Repository(RepositoryRules[S]):
+    """Gets objects rebuilt from their events, starting from a snapshot where there is one.
+
+    ``mutate(state, event)`` returns the state after one event (``state`` is None before the
+    first). With ``snapshot_every=N`` and a snapshot strategy, ``save`` takes a snapshot each
+    time a sequence's version reaches a multiple of N.
+    """
+
+    event_store: EventStore
+    snapshot_strategy: SnapshotStrategy | None
+
+    def __init__(
+        self,
+        event_store: EventStore,
+        mutate: Callable[[S | None, Any], S],
+        snapshot_strategy: SnapshotStrategy | None = None,
+        snapshot_every: int | None = None,
+    ) -> None:
+        super().__init__(event_store, mutate, snapshot_strategy, snapshot_every)
+
+    def get(self, originator_id: Any, lte: Any = None, use_snapshots: bool = True) -> S:
+        """The object as of version ``lte`` (the latest if None); ``ItemNotFound`` if none."""
+        snapshot = None
+        if use_snapshots and self.snapshot_strategy is not None:
+            snapshot = self.snapshot_strategy.get_snapshot(originator_id, lte=lte)
+        after = None if snapshot is None else getattr(snapshot, self.version_attr)
+        events = self.event_store.get_domain_events(originator_id, gt=after, lte=lte)
+        return self.rebuilt(originator_id, lte, snapshot, events)
+
+    def save(self, events: Sequence[Any]) -> None:
+        """Append events (atomically) and take the snapshots that ``snapshot_every`` asks for."""
+        self.event_store.append(list(events))
+        for originator_id, version in self.snapshots_due(events).items():
             state = self.get(originator_id, lte=version)
             try:
-                self.snapshot_strategy.take_snapshot(originator_id, state, version)
+                self.snapshot_strategy.take_snapshot(  # type: ignore[union-attr]
+                    originator_id, state, version)
             except TopicResolutionError as error:
-                raise TopicResolutionError(
-                    f"the events were appended, but no snapshot of {originator_id} at version "
-                    f"{version} was taken: {error}"
-                ) from None
+                raise self.snapshot_refused(originator_id, version, error) from None

@@ -9,6 +9,7 @@ read. Save ``subscription.position`` with your own results and resume from it af
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,16 +17,13 @@ from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
 from .exceptions import ConfigurationError, InvalidEventError
 
 
-class CatchUpSubscription:
-    """Iterates over ``OrderedItem``s above ``after``; blocks for new ones until stopped.
-
-    ``timeout`` (seconds) ends the iteration once nothing new arrived for that long;
-    ``None`` waits for ever (until ``stop()``).
-    """
+class Following:
+    """What the sync and async subscriptions share: their arguments' rules and when to read,
+    wait or end (written once; they differ only in how they wait)."""
 
     def __init__(
         self,
-        strategy: AbstractActiveRecordStrategy[Any],
+        strategy: Any,
         after: int = 0,
         page_size: int = 500,
         timeout: float | None = None,
@@ -47,11 +45,53 @@ class CatchUpSubscription:
         self.timeout = timeout
         self.poll_interval = poll_interval
         self._stopped = threading.Event()
+        self._idle_since = time.monotonic()
+
+    def _start(self) -> None:
+        self._idle_since = time.monotonic()
+
+    def _wait_after(self, read: int) -> float | None:
+        """After a page of ``read`` items: how long to wait for more before reading again
+        (0: read at once, the page was full), or None: nothing new came for ``timeout``."""
+        now = time.monotonic()
+        if read == self.page_size:
+            self._idle_since = now
+            return 0.0
+        if read:
+            self._idle_since = now
+        waited = now - self._idle_since
+        if self.timeout is not None and waited >= self.timeout:
+            return None
+        if self.timeout is None:
+            return self.poll_interval
+        return min(self.poll_interval, self.timeout - waited)
+
+    def stop(self) -> None:
+        """End the iteration (from another thread, or from inside the loop)."""
+        self._stopped.set()
+
+
+class CatchUpSubscription(Following):
+    """Iterates over ``OrderedItem``s above ``after``; blocks for new ones until stopped.
+
+    ``timeout`` (seconds) ends the iteration once nothing new arrived for that long;
+    ``None`` waits for ever (until ``stop()``).
+    """
+
+    strategy: AbstractActiveRecordStrategy[Any]
+
+    def __init__(
+        self,
+        strategy: AbstractActiveRecordStrategy[Any],
+        after: int = 0,
+        page_size: int = 500,
+        timeout: float | None = None,
+        poll_interval: float = 0.5,
+    ) -> None:
+        super().__init__(strategy, after, page_size, timeout, poll_interval)
 
     def __iter__(self) -> Iterator[OrderedItem]:
-        import time
-
-        idle_since = time.monotonic()
+        self._start()
         while not self._stopped.is_set():
             page = self.strategy.read_all(self.position, self.page_size)
             for ordered in page:
@@ -59,19 +99,8 @@ class CatchUpSubscription:
                 yield ordered
                 if self._stopped.is_set():
                     return
-            if len(page) == self.page_size:
-                idle_since = time.monotonic()
-                continue
-            if page:
-                idle_since = time.monotonic()
-            waited = time.monotonic() - idle_since
-            if self.timeout is not None and waited >= self.timeout:
+            wait = self._wait_after(len(page))
+            if wait is None:
                 return
-            remaining = self.poll_interval if self.timeout is None else min(
-                self.poll_interval, self.timeout - waited
-            )
-            self.strategy.wait_for_items(self.position, remaining)
-
-    def stop(self) -> None:
-        """End the iteration (from another thread, or from inside the loop)."""
-        self._stopped.set()
+            if wait:
+                self.strategy.wait_for_items(self.position, wait)

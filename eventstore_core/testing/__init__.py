@@ -29,10 +29,17 @@ processes start), ``record`` (what the strategy tests ask for), ``backend_name``
 | snapshots (``create_strategy("snapshot")``) | ``snapshots`` |
 | ``read_all``, live subscription, resume | ``global_order`` |
 | entry point, options, environment, AES | ``backend_name`` is set |
+
+``AsyncBackendTestCase`` is the same kit for an async strategy: implement
+``create_async_strategy(record)`` instead, and every test above runs against it (through
+``SyncView``, with the async stores), plus tests of many tasks at once and of cancellation.
 """
 
+from .asynckit import AsyncBackendTestCase
 from .kit import BackendTestCase
 from .requirements import requires, requires_not
 from .values import EXAMPLE_VALUES
 
-__all__ = ["EXAMPLE_VALUES", "BackendTestCase", "requires", "requires_not"]
+__all__ = [
+    "EXAMPLE_VALUES", "AsyncBackendTestCase", "BackendTestCase", "requires", "requires_not",
+]

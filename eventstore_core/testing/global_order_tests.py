@@ -10,13 +10,13 @@ from typing import Any
 from uuid import uuid4
 
 from ..activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
-from ..subscription import CatchUpSubscription
+from .parts import StoreParts
 from .requirements import requires
 
 TOPIC = "eventstore_core.events#DomainEvent"
 
 
-class GlobalOrderTests(unittest.TestCase):
+class GlobalOrderTests(StoreParts, unittest.TestCase):
     """The global order (part of ``BackendTestCase``; runs when ``global_order`` is declared)."""
 
     __test__ = False
@@ -97,8 +97,8 @@ class GlobalOrderTests(unittest.TestCase):
         start = self.last_position()
         expected = self.writers * self.events_per_writer
         seen: list[OrderedItem] = []
-        subscription = CatchUpSubscription(self.create_strategy(self.record), after=start,
-                                           timeout=120)
+        subscription = self.make_subscription(self.create_strategy(self.record), after=start,
+                                              timeout=120)
 
         def follow() -> None:
             for ordered in subscription:
@@ -128,7 +128,7 @@ class GlobalOrderTests(unittest.TestCase):
         sequence_id = uuid4()
         self.strategy.append([self.item_class(sequence_id, p, TOPIC, "{}") for p in range(6)])
         self.wait_until_visible()
-        first = CatchUpSubscription(self.strategy, after=start, timeout=0)
+        first = self.make_subscription(self.strategy, after=start, timeout=0)
         got_first = []
         for ordered in first:
             got_first.append(ordered)
@@ -137,7 +137,8 @@ class GlobalOrderTests(unittest.TestCase):
         saved = first.position  # what a subscriber would store with its results
         self.strategy.append([self.item_class(sequence_id, p, TOPIC, "{}") for p in (6, 7)])
         self.wait_until_visible()
-        resumed = CatchUpSubscription(self.create_strategy(self.record), after=saved, timeout=0)
+        resumed = self.make_subscription(self.create_strategy(self.record), after=saved,
+                                         timeout=0)
         got_rest = [o for o in resumed if o.item[0] == sequence_id]
         resumed.strategy.close()
         self.assertEqual([o.item[1] for o in got_first + got_rest], list(range(8)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..activerecordstrategy import AbstractActiveRecordStrategy
+from .asyncview import unwrap
 from .global_order_tests import GlobalOrderTests
 from .registration_tests import RegistrationTests
 from .requirements import unmet
@@ -51,7 +52,7 @@ class BackendTestCase(
         self.item_class = self.strategy.sequenced_item_class
         self.capabilities = self.strategy.capabilities
         reason = unmet(getattr(self, self._testMethodName), self.capabilities,
-                       type(self.strategy).__name__)
+                       type(unwrap(self.strategy)).__name__)
         if reason is not None:
             self.tearDown()
             self.skipTest(reason)

@@ -17,11 +17,11 @@ from .. import plugins
 from ..activerecordstrategy import AbstractActiveRecordStrategy
 from ..config import REQUIRED, resolve_options
 from ..events import DomainEvent
-from ..eventstore import EventStore
 from ..sequenceditemmapper import SequencedItemMapper
+from .parts import StoreParts
 
 
-class RegistrationTests(unittest.TestCase):
+class RegistrationTests(StoreParts, unittest.TestCase):
     __test__ = False
     #: The name the backend's plugin registers (``from_config(backend_name)``); None skips
     #: the registration tests.
@@ -53,10 +53,17 @@ class RegistrationTests(unittest.TestCase):
             point.load()
 
     def test_options_match_factory_parameters(self) -> None:
+        """... of ``factory`` and of ``async_factory`` (if there is one)."""
         registration = self.registration()
+        self.check_options_match(registration, registration.factory)
+        if registration.async_factory is not None:
+            self.check_options_match(registration, registration.async_factory)
+
+    def check_options_match(self, registration: plugins.BackendRegistration,
+                            factory: Any) -> None:
         parameters = {
             name: parameter
-            for name, parameter in inspect.signature(registration.factory).parameters.items()
+            for name, parameter in inspect.signature(factory).parameters.items()
             if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
         }
         options = {option.name: option for option in registration.options}
@@ -89,7 +96,7 @@ class RegistrationTests(unittest.TestCase):
         mapper: SequencedItemMapper[Any] = SequencedItemMapper(
             sequenced_item_class=item_class, sequence_id_attr_name=names[0],
             position_attr_name=names[1], cipher=cipher, always_encrypt=True)
-        store = EventStore(mapper, self.strategy)
+        store = self.make_event_store(mapper, self.strategy)
         sequence_id = uuid4()
         event = DomainEvent(**{names[0]: sequence_id, names[1]: 0}, card="4111 1111")
         store.append(event)
@@ -101,7 +108,7 @@ class RegistrationTests(unittest.TestCase):
         """``from_config(config_url)`` stores where ``create_strategy("integer")`` reads."""
         if self.config_url is None:
             self.skipTest("set config_url on the test case to prove the configuration string")
-        store = EventStore.from_config(self.config_url)
+        store = self.store_from_config(self.config_url)
         try:
             sequence_id = uuid4()
             store.append(DomainEvent(originator_id=sequence_id, originator_version=0))

@@ -9,11 +9,11 @@ from uuid import uuid4
 
 from ..activerecordstrategy import AbstractActiveRecordStrategy
 from ..events import DomainEvent
-from ..eventstore import EventStore
 from ..exceptions import DataIntegrityError
 from ..sequenceditemmapper import SequencedItemMapper
-from ..snapshots import Repository, Snapshot, SnapshotStrategy
+from ..snapshots import Snapshot
 from ..topics import register_class
+from .parts import StoreParts
 from .requirements import requires
 
 
@@ -53,7 +53,7 @@ class ReversingTestCipher:
             raise DataIntegrityError("not ciphertext of this cipher") from error
 
 
-class SnapshotTests(unittest.TestCase):
+class SnapshotTests(StoreParts, unittest.TestCase):
     """Snapshots (part of ``BackendTestCase``; run when ``snapshots`` is declared). Events are
     stored by the test's strategy, snapshots by ``create_strategy("snapshot")``: a table (or
     store) of its own, with integer positions."""
@@ -71,20 +71,20 @@ class SnapshotTests(unittest.TestCase):
         return self.opened("snapshot")
 
     @property
-    def store(self) -> EventStore:
+    def store(self) -> Any:
         return self._store(self.strategy)
 
     @property
-    def snapshots(self) -> SnapshotStrategy:
-        return SnapshotStrategy(self._store(self.snapshots_strategy))
+    def snapshots(self) -> Any:
+        return self.make_snapshot_strategy(self._store(self.snapshots_strategy))
 
-    def _store(self, strategy: AbstractActiveRecordStrategy[Any], **mapper_args: Any) -> EventStore:
+    def _store(self, strategy: AbstractActiveRecordStrategy[Any], **mapper_args: Any) -> Any:
         mapper: SequencedItemMapper[Any] = SequencedItemMapper(
             sequenced_item_class=strategy.sequenced_item_class,
             sequence_id_attr_name="originator_id", position_attr_name="originator_version",
             **mapper_args,
         )
-        return EventStore(mapper, strategy)
+        return self.make_event_store(mapper, strategy)
 
     def deposits(self, account_id: Any, start: int, count: int) -> list[Deposited]:
         return [Deposited(originator_id=account_id, originator_version=v, amount=v % 7 + 1)
@@ -111,7 +111,7 @@ class SnapshotTests(unittest.TestCase):
     @requires("snapshots")
     def test_rebuild_from_snapshot_equals_full_replay(self) -> None:
         account_id = uuid4()
-        repository = Repository(self.store, mutate, self.snapshots, snapshot_every=100)
+        repository = self.make_repository(self.store, mutate, self.snapshots, snapshot_every=100)
         events = self.deposits(account_id, 0, self.long_sequence)
         for start in range(0, len(events), 250):
             repository.save(events[start:start + 250])
@@ -136,7 +136,7 @@ class SnapshotTests(unittest.TestCase):
     @requires("snapshots")
     def test_snapshot_every_n_events(self) -> None:
         account_id = uuid4()
-        repository = Repository(self.store, mutate, self.snapshots, snapshot_every=5)
+        repository = self.make_repository(self.store, mutate, self.snapshots, snapshot_every=5)
         for version in range(12):
             repository.save(self.deposits(account_id, version, 1))
         versions = [s.originator_version for s in  # type: ignore[attr-defined]
@@ -145,7 +145,7 @@ class SnapshotTests(unittest.TestCase):
 
     @requires("snapshots")
     def test_snapshots_can_be_encrypted(self) -> None:
-        secret_snapshots = SnapshotStrategy(self._store(
+        secret_snapshots = self.make_snapshot_strategy(self._store(
             self.snapshots_strategy, cipher=ReversingTestCipher(), always_encrypt=True))
         account_id = uuid4()
         state = Account(account_id)

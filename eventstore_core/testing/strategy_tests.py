@@ -12,7 +12,6 @@ from uuid import UUID, uuid4
 
 from ..activerecordstrategy import AbstractActiveRecordStrategy
 from ..events import DomainEvent
-from ..eventstore import EventStore
 from ..exceptions import (
     ConcurrencyError,
     EventStoreError,
@@ -20,6 +19,7 @@ from ..exceptions import (
     ItemNotFound,
 )
 from ..sequenceditemmapper import SequencedItemMapper
+from .parts import StoreParts
 from .requirements import requires, requires_not
 from .values import EXAMPLE_VALUES
 
@@ -28,7 +28,7 @@ TOPIC = "eventstore_core.events#DomainEvent"
 GAPPED_POSITIONS = [0, 1, 2, 4, 5, 7, 8, 9, 11, 12]
 
 
-class StrategyTests(unittest.TestCase):
+class StrategyTests(StoreParts, unittest.TestCase):
     """The contract every backend fulfils (part of ``BackendTestCase``)."""
 
     __test__ = False
@@ -272,7 +272,7 @@ class StrategyTests(unittest.TestCase):
     # -- through the event store --------------------------------------------------------
     def test_every_value_type_round_trips_through_the_store(self) -> None:
         mapper: SequencedItemMapper[Any] = SequencedItemMapper(sequenced_item_class=self.item_class)
-        store = EventStore(mapper, self.strategy)
+        store = self.make_event_store(mapper, self.strategy)
         names = self.item_class._fields
         sequence_id = uuid4()
         event = DomainEvent(**{names[0]: sequence_id, names[1]: 0}, **EXAMPLE_VALUES)

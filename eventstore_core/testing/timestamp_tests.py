@@ -9,16 +9,16 @@ from uuid import uuid4
 
 from ..activerecordstrategy import AbstractActiveRecordStrategy
 from ..events import TimestampedEvent
-from ..eventstore import EventStore
 from ..exceptions import ConcurrencyError, InvalidEventError
 from ..sequenceditemmapper import SequencedItemMapper
 from ..timestamps import decimal_timestamp
+from .parts import StoreParts
 from .requirements import requires
 
 TOPIC = "eventstore_core.events#TimestampedEvent"
 
 
-class TimestampTests(unittest.TestCase):
+class TimestampTests(StoreParts, unittest.TestCase):
     """Timestamp positions (part of ``BackendTestCase``; run when ``timestamp_positions`` is
     declared, on ``create_strategy("timestamp")``)."""
 
@@ -91,7 +91,7 @@ class TimestampTests(unittest.TestCase):
             sequenced_item_class=self.stamps.sequenced_item_class, sequence_id_attr_name=names[0],
             position_attr_name="timestamp",
         )
-        store = EventStore(mapper, self.stamps)
+        store = self.make_event_store(mapper, self.stamps)
         sequence_id = uuid4()
         events = [TimestampedEvent(**{names[0]: sequence_id}, n=i) for i in range(5)]
         store.append(events)
