@@ -85,8 +85,14 @@ def register_ciphers(register: CipherRegistrar) -> None:
 
     - ``name``: what a user passes as ``cipher=``; unique among the installed plugins.
     - ``factory``: ``factory(key)`` takes the key as bytes (16, 24 or 32 of them) and
-      returns an object with ``encrypt(str) -> str`` and ``decrypt(str) -> str`` whose
-      ``decrypt`` raises ``DataIntegrityError`` for altered ciphertext or a wrong key.
+      returns an object with ``encrypt(plaintext: str, associated_data: bytes | None = None)
+      -> str`` and ``decrypt(ciphertext: str, associated_data: bytes | None = None) -> str``.
+      ``decrypt`` raises ``DataIntegrityError`` for altered ciphertext, a wrong key, or
+      associated data other than the ciphertext was made with. ``SequencedItemMapper``
+      passes each item's sequence id, position and topic as ``associated_data``
+      (``eventstore_core.cipher.associated_data``), binding every ciphertext to its row. A
+      cipher whose methods take no ``associated_data`` still works, but its ciphertexts are
+      not bound to their rows (``mapper.binds_rows`` is then false).
     """
 
 

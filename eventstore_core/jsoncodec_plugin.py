@@ -10,4 +10,4 @@ from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 
 @hookimpl
 def register_codecs(register: Callable[..., None]) -> None:
-    register("json", JSONObjectEncoder, JSONObjectDecoder, distribution="eventstore-core")
+    register("json", JSONObjectEncoder, JSONObjectDecoder)

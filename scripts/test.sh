@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs everything, starts PostgreSQL, MariaDB
-# and Cassandra (installing them first if needed), runs every test, the user's document,
-# ruff and mypy. Extra arguments go to pytest.
+# The whole test suite on a fresh machine: installs everything, starts PostgreSQL, MariaDB,
+# a Cassandra node and a three-node Cassandra cluster (installing them first if needed),
+# runs every test, the user's document, ruff and mypy. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,8 @@ scripts/install.sh all
 bash scripts/servers/postgres.sh
 bash scripts/servers/mariadb.sh
 bash scripts/servers/cassandra.sh start
+# three more nodes on 127.0.0.1-3 (CQL 9142) for the cluster tests (node loss, RF 3)
+bash scripts/servers/cassandra-cluster.sh start
 # shellcheck source=servers/env.sh
 source scripts/servers/env.sh
 
