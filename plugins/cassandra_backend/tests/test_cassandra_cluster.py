@@ -13,17 +13,20 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from cassandra_cluster import CLUSTER_KEYSPACE, cluster_script, cluster_settings, require_cluster
 from eventstore_core.exceptions import ConcurrencyError, DatastoreError, OutcomeUnknownError
 from eventstore_core.sequenceditem import SequencedItem
-from eventstore_core.testing import ActiveRecordStrategyTestCase, GlobalOrderTestCase
-from test_cassandra_feed import AfterTheDelay, FeedRecord
+from test_cassandra_conformance import _OwnConnection
+from test_cassandra_feed import FeedRecord
 
-from eventstore_cassandra import CassandraActiveRecordStrategy, CassandraDatastore
+from eventstore_cassandra import (
+    CassandraActiveRecordStrategy,
+    CassandraDatastore,
+    CassandraSettings,
+)
 
 TOPIC = "eventstore_core.events#DomainEvent"
 FEED = {"feed_delay": 2.0, "feed_write_window": 0.8}
@@ -34,22 +37,23 @@ def cluster() -> None:
     require_cluster()
 
 
-class TestClusterStrategy(ActiveRecordStrategyTestCase):
-    """The conformance kit's strategy tests, on the cluster."""
+class TestClusterKit(_OwnConnection):
+    """The whole backend kit on the cluster (RF 3, QUORUM, SERIAL), with a shorter feed
+    delay; registration is proven on the single node (test_cassandra_conformance.py)."""
 
-    def create_strategy(self) -> CassandraActiveRecordStrategy[Any]:
-        return CassandraActiveRecordStrategy(settings=cluster_settings())
-
-
-class TestClusterGlobalOrder(GlobalOrderTestCase):
-    """The conformance kit's global-order tests on the cluster (the feed's delay declared)."""
-
+    backend_name = None
+    long_sequence = 300
     writers = 3
     events_per_writer = 200
 
-    def create_strategy(self) -> AfterTheDelay:
+    @classmethod
+    def settings(cls) -> CassandraSettings:
+        return cluster_settings(**FEED)
+
+    @classmethod
+    def setUpClass(cls) -> None:
         require_cluster()
-        return AfterTheDelay(active_record_class=FeedRecord, settings=cluster_settings(**FEED))
+        super().setUpClass()
 
 
 def test_the_keyspace_is_replicated_three_times() -> None:

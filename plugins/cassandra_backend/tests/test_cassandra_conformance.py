@@ -17,6 +17,7 @@ from eventstore_core.testing import BackendTestCase
 from eventstore_cassandra import (
     CassandraActiveRecordStrategy,
     CassandraDatastore,
+    CassandraSettings,
     IntegerSequencedItemRecord,
     SnapshotRecord,
     StoredEventRecord,
@@ -45,10 +46,15 @@ class _OwnConnection(BackendTestCase):
     }
 
     @classmethod
+    def settings(cls) -> CassandraSettings:
+        """Where the tests' tables are (the cluster tests reuse this case elsewhere)."""
+        return test_settings()
+
+    @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
         tables = tuple(record_class for _, record_class in cls.records.values())
-        datastore = CassandraDatastore(settings=test_settings(), tables=tables)
+        datastore = CassandraDatastore(settings=cls.settings(), tables=tables)
         datastore.setup_connection(make_default=False)
         try:
             datastore.setup_tables()
@@ -60,7 +66,7 @@ class _OwnConnection(BackendTestCase):
         item_class, record_class = self.records[record]
         return CassandraActiveRecordStrategy(
             active_record_class=record_class, sequenced_item_class=item_class,
-            settings=test_settings(),
+            settings=self.settings(),
         )
 
 
