@@ -30,6 +30,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
+from ..cipher import associated_data, takes_associated_data
 from ..eventstore import EventStore
 from ..exceptions import DataIntegrityError, EventStoreError
 from . import jsonlines
@@ -80,9 +81,18 @@ class StoreSource:
             yield (global_position if global_position is not None else count), item
 
 
+def row_binding(cipher: Any, item: Item) -> dict[str, bytes]:
+    """The keyword that binds a ciphertext to the item's row, for a cipher that takes it
+    (as the mapper binds it, see ``eventstore_core.cipher``)."""
+    if not takes_associated_data(cipher):
+        return {}
+    return {"associated_data": associated_data(item[0], item[1], item[2])}
+
+
 def decrypted(cipher: Any, item: Item) -> Item:
     try:
-        return item._replace(**{item._fields[3]: cipher.decrypt(item[3])})
+        plain = cipher.decrypt(item[3], **row_binding(cipher, item))
+        return item._replace(**{item._fields[3]: plain})
     except EventStoreError as error:
         raise type(error)(f"sequence {item[0]} at position {item[1]}: {error}") from error
 
@@ -149,7 +159,8 @@ class StoreSink:
             self.strategy.append(group)
 
     def _convert(self, item: Item) -> Item:
-        data = item[3] if self.cipher is None else self.cipher.encrypt(item[3])
+        data = item[3] if self.cipher is None else self.cipher.encrypt(
+            item[3], **row_binding(self.cipher, item))
         if type(item) is self.item_class and self.cipher is None:
             return item
         return tuple.__new__(self.item_class, (item[0], item[1], item[2], data))

@@ -17,7 +17,7 @@ from ..eventstore import EventStore
 from ..exceptions import DataIntegrityError, EventStoreError
 from ..topics import resolve_topic
 from .stores import ordered_items
-from .transfer import Progress
+from .transfer import Progress, row_binding
 
 GAP, UNREADABLE, TOPIC, SNAPSHOT = "gap", "unreadable", "topic", "snapshot"
 KIND_TITLES = {
@@ -106,7 +106,7 @@ class Verifier:
         data = item[3]
         try:
             if mapper.cipher is not None:
-                data = mapper.cipher.decrypt(data)
+                data = mapper.cipher.decrypt(data, **row_binding(mapper.cipher, item))
             state = mapper.json_decoder.decode(data)
             if type(state) is not dict:
                 raise DataIntegrityError(f"data is a {type(state).__name__}, not an object")

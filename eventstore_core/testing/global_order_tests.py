@@ -55,6 +55,8 @@ class GlobalOrderTests(StoreParts, unittest.TestCase):
                 start = end
 
     def last_position(self) -> int:
+        """The highest global position, once everything appended before is visible."""
+        self.wait_until_visible()
         position = 0
         while True:
             page = self.strategy.read_all(position, 10_000)
