@@ -97,11 +97,12 @@ class SQLAlchemyDatastore:
     def setup_tables(self) -> None:
         """Create the tables that do not exist yet (safe when several processes race).
 
-        Tables with a global order come with ``global_position_counters``, the table their
-        writers take global positions from (not on SQLite, which needs none).
+        On MySQL/MariaDB, tables with a global order come with ``global_position_counters``,
+        the table their writers take global positions from (see ``globalorder``).
         """
         tables = [as_table(t) for t in self.tables]
-        if self.engine.dialect.name != "sqlite" and any(GLOBAL_POSITION in t.c for t in tables):
+        counted = self.engine.dialect.name in ("mysql", "mariadb")
+        if counted and any(GLOBAL_POSITION in t.c for t in tables):
             tables.insert(0, global_position_counters)
         self._run_ddl("create", tables, lambda table, conn: table.create(conn, checkfirst=True))
 

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Engine, Select
 
-from . import perthread, sqlite
+from . import perthread, postgres, sqlite
 
 R = TypeVar("R")
 
@@ -145,28 +145,20 @@ def copy_postgres(
     take: tuple[str, Any] | None,
     count: int,
     copy: Callable[[Any, int], None],
-) -> bool:
-    """PostgreSQL: one transaction on a ``Borrowed`` connection: ``take`` (the counter's
-    ``UPDATE``, which returns the last of ``count`` new global positions; None for a table
-    without a global order), then ``copy(cursor, first_position)``, ``COMMIT``.
-
-    False, and rolled back, when the table has no counter row yet (its first write, which
-    ``globalorder`` handles).
-    """
+) -> None:
+    """PostgreSQL: one transaction on a ``Borrowed`` connection: ``take``
+    (``postgres.TakePositions``: the first of ``count`` new global positions; None for a
+    table without a global order), then ``copy(cursor, first_position)``, ``COMMIT``."""
     with Borrowed(engine) as dbapi_connection:
         try:
             with dbapi_connection.cursor() as cursor:
                 first = 0
                 if take is not None:
                     cursor.execute(*take)
-                    row = cursor.fetchone()
-                    if row is None:
-                        dbapi_connection.rollback()
-                        return False
-                    first = int(row[0]) - count + 1
+                    base, free, _notified = cursor.fetchone()
+                    first = postgres.first_position(base, free, count)
                 copy(cursor, first)
             dbapi_connection.commit()
-            return True
         except BaseException:
             if not dbapi_connection.closed:
                 dbapi_connection.rollback()

@@ -13,9 +13,10 @@ The hot paths, short and measured:
   IMMEDIATE``, and PostgreSQL's append of one item as one autocommit statement.
 
 Tables with a ``global_position`` column (the library's event tables) have a global order:
-each write first takes its items' global positions from the table's counter row, which keeps
-positions in commit order (``globalorder``), and ``read_all`` pages through them with one
-indexed range query. Tables whose position column is a ``MicrosecondTimestamp`` hold
+each write takes its items' global positions so that none can appear below a position a
+reader has passed (``globalorder``: on PostgreSQL from the writer's transaction id, with
+readers stopping below the oldest transaction still running), and ``read_all`` pages through
+them with one indexed range query. Tables whose position column is a ``MicrosecondTimestamp`` hold
 ``Decimal`` timestamp positions.
 """
 
@@ -35,7 +36,7 @@ from eventstore_core.activerecordstrategy import (
 from eventstore_core.capabilities import Capabilities
 from eventstore_core.exceptions import DataIntegrityError, InvalidEventError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
-from sqlalchemy import Column, Connection, Dialect, Engine, Select
+from sqlalchemy import Column, Connection, Dialect, Engine, Select, literal_column
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, scoped_session
 
@@ -118,6 +119,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         self._numbered: postgres.NumberedInsert | None = None
         self._reservation = Reservation(self.table) if self.global_position is not None else None
         self._listener: PostgresListener | None = None
+        self._horizon: Select[Any] | None = None
         if self.global_position is None:
             self.capabilities = replace(self.capabilities, global_order=False)  # type: ignore[misc]
         if self._is_memory_database():
@@ -138,7 +140,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         """Where the strategy chooses the transaction (``_direct_engine``), on a DB-API
         connection: on SQLite, the insert in a ``BEGIN IMMEDIATE`` transaction; on PostgreSQL,
         the append of one item as one statement in autocommit mode, its own transaction (one
-        round trip). False where neither applies, or the table has no counter row yet."""
+        round trip). False where neither applies (the SQLAlchemy way then does the append)."""
         engine = self._direct_engine()
         if engine is None:
             return False
@@ -164,18 +166,18 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
 
     def _copy_directly(self, engine: Engine, items: list[T]) -> bool:
         """PostgreSQL: a list of items through ``COPY``, after taking their global positions,
-        in one transaction on a DB-API connection (``direct.copy_postgres``). False when the
-        table has no counter row yet (its first write goes through ``_insert``)."""
+        in one transaction on a DB-API connection (``direct.copy_postgres``)."""
         dialect, reservation = engine.dialect, self._reservation
 
         def copy(cursor: Any, first: int) -> None:
             statement = self._copy_statement(dialect, cursor.connection)
             postgres.write_rows(cursor, statement, items, first)
 
-        take = None if reservation is None else reservation.counter_update(dialect, len(items))
-        return retry_transient(
+        take = None if reservation is None else reservation.statement(dialect)
+        retry_transient(
             lambda: direct.copy_postgres(engine, take, len(items), copy), self.retry_timeout
         )
+        return True
 
     def _insert(self, conn: Connection, items: list[T]) -> None:
         if len(items) >= COPY_THRESHOLD and postgres.can_copy(conn):
@@ -193,8 +195,8 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     def _insert_numbered_one(self, conn: Connection, item: T) -> bool:
         """PostgreSQL: take the global position and insert the item in one statement.
 
-        False where that does not apply (other databases, no global order), or when the
-        table has no counter row yet (its first write: ``_reserve`` adds it).
+        False where that does not apply (other databases), or when the transaction's
+        positions are used up (``_reserve`` then says so).
         """
         if conn.dialect.name != "postgresql":
             return False
@@ -319,6 +321,8 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         if limit == 0:
             return []
         params = {"after": after, "limit": limit}
+        if self._dialect_name() == "postgresql":
+            statement = self._read_all_below_horizon(statement)
         try:
             rows = self._checked(lambda: self._select(statement, params))
         except Exception as error:
@@ -327,6 +331,20 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             ) from error
         new, cls = tuple.__new__, self.sequenced_item_class
         return [new(OrderedItem, (row[0], new(cls, row[1:]))) for row in rows]
+
+    def _read_all_below_horizon(self, statement: Select[Any]) -> Select[Any]:
+        """PostgreSQL: ``read_all`` stops below the oldest transaction still running
+        (``globalorder``)."""
+        if self._horizon is None:
+            assert self.global_position is not None
+            self._horizon = statement.where(
+                self.global_position < literal_column(postgres.HORIZON_SQL)
+            )
+        return self._horizon
+
+    def _dialect_name(self) -> str | None:
+        engine = self._engine()
+        return None if engine is None else engine.dialect.name
 
     def wait_for_items(self, after: int, timeout: float) -> None:
         """Return when items may have been stored above ``after``, or after ``timeout``.
@@ -392,8 +410,8 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         if self._numbered is None:
             assert self.global_position is not None and self._reservation is not None
             self._numbered = postgres.NumberedInsert(
-                self.table, self.columns, self.global_position, self._reservation.name,
-                self._reservation.channel, dialect,
+                self.table, self.columns, self.global_position, self._reservation.channel,
+                dialect,
             )
         return self._numbered
 
