@@ -44,7 +44,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cassandra-wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for Cassandra to answer before skipping it")
     parser.add_argument("--libraries", default="ours,eventsourcing,raw",
-                        help="contenders of W1-W5, e.g. ours (for comparing versions)")
+                        help="contenders, e.g. ours (for comparing versions)")
     parser.add_argument("--json", default=DEFAULT_JSON, help=f"default {DEFAULT_JSON}")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
@@ -197,7 +197,7 @@ def run_w7(args: argparse.Namespace, sizes: Sizes, progress: Progress,
             continue
         progress.context = f"W7 {backend}:"
         try:
-            found += w7.w7(backend, sizes, progress)
+            found += w7.w7(backend, sizes, progress, tuple(args.libraries.split(",")))
         except Exception as error:  # one failure must not lose the rest of the run
             notes.append(f"W7 {backend}: failed: {type(error).__name__}: {error}")
     return found

@@ -57,8 +57,13 @@ def make_side(library: str, variant: str, backend: str, path: str | None) -> Any
 def writer(library: str, variant: str, backend: str, path: str | None, number: int,
            seconds: float, barrier: Any, results: Any) -> None:
     """One writer process: open the store, append until the time is up, report."""
-    side = make_side(library, variant, backend, path)
-    side.open_existing()
+    try:
+        side = make_side(library, variant, backend, path)
+        side.open_existing()
+    except Exception as error:  # reported as a failed writer; the others go on
+        barrier.wait(300)
+        results.put((number, 0, 1, f"{type(error).__name__}: {error}"[:200], time.monotonic()))
+        return
     gen = workload.Generator(workload.SEED + 700 + number)
     sequence_ids = gen.sequence_ids(SEQUENCES_PER_WRITER)
     attributes = [gen.event(sequence_ids[0], 0) for _ in range(100)]
@@ -76,7 +81,11 @@ def writer(library: str, variant: str, backend: str, path: str | None, number: i
         side.append(side.make_events(specs))
         following[sequence_id] = start + LIST_SIZE
 
-    append_one(0)  # warm: connections open, statements prepared
+    try:
+        append_one(0)  # warm: connections open, statements prepared
+    except Exception as error:
+        message = f"{type(error).__name__}: {error}"[:200]
+        errors += 1
     index = 1
     barrier.wait(120)
     deadline = time.monotonic() + seconds
@@ -131,10 +140,11 @@ def measure(library: str, variant: str, backend: str, path: str | None, writers:
     return values, messages
 
 
-def w7(backend: str, sizes: Sizes, progress: Callable[[str], None]) -> list[Result]:
+def w7(backend: str, sizes: Sizes, progress: Callable[[str], None],
+       libraries: tuple[str, ...] = ("ours", "eventsourcing", "raw")) -> list[Result]:
     """Every writer count on one backend, the contenders alternating round by round."""
     tmp = TempDir("bench-w7-") if backend == "sqlite" else None
-    contenders = CONTENDERS[backend]
+    contenders = [c for c in CONTENDERS[backend] if c[0] in libraries]
     labels = {f"{library}:{variant}" if variant else library: (library, variant)
               for library, variant in contenders}
     found: list[Result] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from callers_session import CallersSessionStrategy
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
 from eventstore_core.testing import (
     ActiveRecordStrategyTestCase,
@@ -65,6 +66,7 @@ class _Snapshots:
 class _OnURI:
     """A new strategy, with its own engine, on the class's database for each call."""
 
+    strategy_class: Any = SQLAlchemyActiveRecordStrategy
     uri: str
     item_class: Any
     record_class: Any
@@ -72,14 +74,14 @@ class _OnURI:
     snapshot_record_class: Any = None
 
     def create_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
+        return self.strategy_class(  # type: ignore[no-any-return]
             sequenced_item_class=self.item_class,
             active_record_class=self.record_class,
             uri=self.uri,
         )
 
     def create_snapshot_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
+        return self.strategy_class(  # type: ignore[no-any-return]
             sequenced_item_class=self.snapshot_item_class,
             active_record_class=self.snapshot_record_class,
             uri=self.uri,
@@ -90,6 +92,7 @@ class _InMemory:
     """Strategies sharing one in-memory SQLite database (it lives in one connection)."""
 
     processes_share_store = False
+    strategy_class: Any = SQLAlchemyActiveRecordStrategy
     item_class: Any
     record_class: Any
     snapshot_item_class: Any = None
@@ -109,14 +112,14 @@ class _InMemory:
         return cls.datastore
 
     def create_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
+        return self.strategy_class(  # type: ignore[no-any-return]
             sequenced_item_class=self.item_class,
             active_record_class=self.record_class,
             session=self._datastore().session,
         )
 
     def create_snapshot_strategy(self) -> SQLAlchemyActiveRecordStrategy[Any]:
-        return SQLAlchemyActiveRecordStrategy(
+        return self.strategy_class(  # type: ignore[no-any-return]
             sequenced_item_class=self.snapshot_item_class,
             active_record_class=self.snapshot_record_class,
             session=self._datastore().session,
@@ -245,3 +248,15 @@ class TestPostgreSQLGlobalOrder(_EmptiedFirst, GlobalOrderTestCase):
 
 class TestMariaDBGlobalOrder(_EmptiedFirst, GlobalOrderTestCase):
     uri = MYSQL_URI
+
+
+# -- every case again, each call inside the caller's session transaction (issue 10) --------
+def _in_callers_session(case: type) -> type:
+    """The case with ``CallersSessionStrategy``: the second connection source."""
+    name = case.__name__.replace("Test", "TestCallersSession", 1)
+    return type(name, (case,), {"strategy_class": CallersSessionStrategy, "__module__": __name__})
+
+
+for _case in [value for key, value in list(globals().items()) if key.startswith("TestS")
+              or key.startswith("TestP") or key.startswith("TestM")]:
+    globals()[_case.__name__.replace("Test", "TestCallersSession", 1)] = _in_callers_session(_case)
