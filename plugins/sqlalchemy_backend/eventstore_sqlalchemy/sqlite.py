@@ -97,6 +97,7 @@ def configure_engine(engine: Engine, options: SQLiteOptions | None = None) -> No
     """
     options = options or SQLiteOptions()
     memory = is_memory_database(engine.url)
+    FORK_GUARD.install()
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -153,6 +154,15 @@ class ForkGuard:
         self._condition = threading.Condition(self._lock)
         self._active = 0
         self._fork_waiting = False
+        self._installed = False
+
+    def install(self) -> None:
+        """Make ``fork()`` wait for the sections (once per process; on the first SQLite
+        engine: a process that never uses SQLite gets no fork handler)."""
+        with self._lock:
+            if self._installed:
+                return
+            self._installed = True
         os.register_at_fork(
             before=self._before_fork,
             after_in_parent=self._after_fork_in_parent,
