@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Dialect, Engine, Select
 
 from . import perthread, postgres, sqlite
+from .errors import wrap
 
 R = TypeVar("R")
 
@@ -79,10 +80,14 @@ def fetch(engine: Engine, compiled: CompiledSelect, params: Mapping[str, Any]) -
     return rows if convert is None else [convert(row) for row in rows]
 
 
-def execute(engine: Engine, sql: str, parameters: Any) -> int:
-    """PostgreSQL: run one statement as its own transaction (autocommit); its rowcount."""
-    rowcount: int = _alone(engine, sql, parameters, lambda cursor: cursor.rowcount)
-    return rowcount
+def execute(engine: Engine, sql: str, parameters: Any) -> tuple[int, Any]:
+    """PostgreSQL: run one statement as its own transaction (autocommit); its rowcount and
+    the first row it returned (None if it returns none)."""
+    found: tuple[int, Any] = _alone(
+        engine, sql, parameters,
+        lambda cursor: (cursor.rowcount, cursor.fetchone() if cursor.description else None),
+    )
+    return found
 
 
 class Borrowed:
@@ -107,17 +112,23 @@ class Borrowed:
         return self.dbapi_connection
 
     def __exit__(self, _kind: object, error: BaseException | None, _trace: object) -> None:
+        dialect = self.engine.dialect
+        driver_failed = isinstance(error, dialect.loaded_dbapi.Error)
         try:
-            if isinstance(error, self.engine.dialect.loaded_dbapi.Error):
+            if driver_failed:
+                assert error is not None
                 if self.connections is not None:
                     self.connections.failed(self.slot, error)
-                elif self.engine.dialect.is_disconnect(error, self.dbapi_connection, None):
+                elif dialect.is_disconnect(error, self.dbapi_connection, None):  # type: ignore[arg-type]
                     self.pooled.invalidate(error)  # closed, not back to the pool
         finally:
             if self.connections is not None:
                 self.slot.busy = False
             else:
                 self.pooled.close()  # back to the pool
+        if driver_failed:
+            assert error is not None
+            raise wrap(error, dialect) from error  # as SQLAlchemy would have raised it
 
 
 def _alone(engine: Engine, sql: str, parameters: Any, result: Callable[[Any], R]) -> R:

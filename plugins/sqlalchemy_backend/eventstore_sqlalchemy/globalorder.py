@@ -45,6 +45,7 @@ from sqlalchemy import Connection, Dialect, Engine, Table, bindparam, func, sele
 from sqlalchemy.dialects import mysql
 
 from . import postgres
+from .errors import wrap
 from .records import GLOBAL_POSITION, global_position_counters
 
 COUNTERS = global_position_counters
@@ -122,10 +123,13 @@ class Reservation:
                 return cursor.fetchone()
             finally:
                 cursor.close()
-        except BaseException:
+        except BaseException as error:
             if getattr(dbapi_connection, "closed", False):
                 conn.invalidate()  # lost: let the pool replace it
-            raise
+            wrapped = wrap(error, conn.dialect)
+            if wrapped is error:
+                raise
+            raise wrapped from error
 
     def _add_counter_row(self, conn: Connection) -> None:
         """MySQL/MariaDB: insert the table's counter row, after what the table holds."""

@@ -17,6 +17,7 @@ from typing import Any
 from eventstore_core.exceptions import InvalidEventError
 from sqlalchemy import Column, Connection, Dialect, Table, text
 
+from .errors import wrap
 from .inserts import row_converter, row_processors
 
 
@@ -76,10 +77,13 @@ def copy_items(
     try:
         with dbapi_connection.cursor() as cursor:
             write_rows(cursor, statement, items, first_position)
-    except BaseException:
+    except BaseException as error:
         if getattr(dbapi_connection, "closed", False):
             connection.invalidate()  # lost: let the pool replace it
-        raise
+        wrapped = wrap(error, connection.dialect)
+        if wrapped is error:
+            raise
+        raise wrapped from error
 
 
 def write_rows(
@@ -152,8 +156,9 @@ class NumberedInsert:
     """One item and its global position in one statement, the common append of one event.
 
     ``WITH taken AS (TakePositions ...) INSERT INTO table (..., global_position) SELECT ...,
-    first FROM taken WHERE first < base + ITEMS_PER_TRANSACTION``: one round trip. No row is
-    inserted (``rowcount`` 0) when the transaction's positions are used up.
+    first FROM taken WHERE first < base + ITEMS_PER_TRANSACTION RETURNING global_position``:
+    one round trip. No row is inserted (``rowcount`` 0) when the transaction's positions are
+    used up.
     """
 
     def __init__(
@@ -173,7 +178,8 @@ class NumberedInsert:
         self.sql, self._names = _compile(
             f"WITH taken AS ({take}) INSERT INTO {preparer.format_table(table)} ({names}) "
             f"SELECT {values}, taken.first FROM taken "
-            f"WHERE taken.first < taken.base + {ITEMS_PER_TRANSACTION}",
+            f"WHERE taken.first < taken.base + {ITEMS_PER_TRANSACTION} "
+            f"RETURNING {preparer.quote(global_position.name)}",
             dialect,
         )
         keys = [column.key for column in columns]

@@ -22,6 +22,7 @@ them with one indexed range query. Tables whose position column is a ``Microseco
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -36,7 +37,17 @@ from eventstore_core.activerecordstrategy import (
 from eventstore_core.capabilities import Capabilities
 from eventstore_core.exceptions import DataIntegrityError, InvalidEventError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
-from sqlalchemy import Column, Connection, Dialect, Engine, Select, literal_column
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    Engine,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, scoped_session
 
@@ -52,6 +63,10 @@ from .selects import BOUNDS, Selects
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 R = TypeVar("R")
+
+#: Seconds ``read_all`` waits, at most, for its own last write to be below the horizon.
+READ_YOUR_WRITES_WAIT = 10.0
+_HORIZON: Select[Any] = select(literal_column(postgres.HORIZON_SQL))
 
 #: Lists of at least this many items go in through ``COPY`` on PostgreSQL (measured here:
 #: faster than executemany from two items on).
@@ -120,6 +135,8 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         self._reservation = Reservation(self.table) if self.global_position is not None else None
         self._listener: PostgresListener | None = None
         self._horizon: Select[Any] | None = None
+        #: PostgreSQL: the last global position this strategy committed, until readers see it.
+        self._written_up_to: int | None = None
         if self.global_position is None:
             self.capabilities = replace(self.capabilities, global_order=False)  # type: ignore[misc]
         if self._is_memory_database():
@@ -159,9 +176,11 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         else:
             numbered = self._numbered_insert(engine.dialect)
             sql, parameters = numbered.sql, numbered.parameters(items[0])
-        rowcount = retry_transient(
+        rowcount, row = retry_transient(
             lambda: direct.execute(engine, sql, parameters), self.retry_timeout
         )
+        if row is not None:
+            self._written_up_to = row[0]
         return rowcount == 1
 
     def _copy_directly(self, engine: Engine, items: list[T]) -> bool:
@@ -169,14 +188,19 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         in one transaction on a DB-API connection (``direct.copy_postgres``)."""
         dialect, reservation = engine.dialect, self._reservation
 
+        last: list[int] = []
+
         def copy(cursor: Any, first: int) -> None:
             statement = self._copy_statement(dialect, cursor.connection)
             postgres.write_rows(cursor, statement, items, first)
+            last[:] = [first + len(items) - 1]
 
         take = None if reservation is None else reservation.statement(dialect)
         retry_transient(
             lambda: direct.copy_postgres(engine, take, len(items), copy), self.retry_timeout
         )
+        if reservation is not None:
+            self._written_up_to = last[0]
         return True
 
     def _insert(self, conn: Connection, items: list[T]) -> None:
@@ -323,6 +347,8 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         params = {"after": after, "limit": limit}
         if self._dialect_name() == "postgresql":
             statement = self._read_all_below_horizon(statement)
+            if self._written_up_to is not None and after < self._written_up_to:
+                self._wait_for_horizon(self._written_up_to)
         try:
             rows = self._checked(lambda: self._select(statement, params))
         except Exception as error:
@@ -342,6 +368,21 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             )
         return self._horizon
 
+    def _wait_for_horizon(self, position: int) -> None:
+        """PostgreSQL: a reader sees its own committed writes. Wait (at most
+        ``READ_YOUR_WRITES_WAIT`` seconds) until the transactions that began before this
+        strategy's last write have ended, so that ``read_all`` returns it; after that it
+        returns what is safe to return, as always."""
+        deadline = time.monotonic() + READ_YOUR_WRITES_WAIT
+        delay = 0.001
+        while True:
+            rows = self._select(_HORIZON, {})
+            if rows[0][0] > position or time.monotonic() > deadline:
+                self._written_up_to = None
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
     def _dialect_name(self) -> str | None:
         engine = self._engine()
         return None if engine is None else engine.dialect.name
@@ -350,8 +391,11 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         """Return when items may have been stored above ``after``, or after ``timeout``.
 
         On PostgreSQL (psycopg 3) a connection of its own ``LISTEN``s to the table's channel,
-        which writers notify at commit; elsewhere this sleeps a little (polling).
+        which writers notify at commit; items committed above ``after`` but still above the
+        horizon (an older transaction still running) are waited for until ``read_all`` can
+        return them. Elsewhere this sleeps a little (polling).
         """
+        deadline = time.monotonic() + timeout
         listener = self._listener
         if listener is None:
             engine = self._engine()
@@ -361,8 +405,25 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 listener = self._listener = PostgresListener(engine, self._reservation.channel)
         if listener is None:
             super().wait_for_items(after, timeout)
-        else:
-            listener.wait(timeout)
+            return
+        listener.wait(timeout)
+        assert self.global_position is not None
+        gp = self.global_position
+        pending = select(
+            select(func.min(gp)).where(gp > bindparam("after")).scalar_subquery(),
+            literal_column(postgres.HORIZON_SQL),
+        )
+        delay = 0.001
+        while True:
+            try:
+                following, horizon = self._select(pending, {"after": after})[0]
+            except Exception as error:
+                raise translate_error(error, f"wait on {self.table.name}", self._url()) from error
+            remaining = deadline - time.monotonic()
+            if following is None or following < horizon or remaining <= 0:
+                return  # nothing held back: the caller reads (and waits again if need be)
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.05)
 
     def close(self) -> None:
         """Release the connections of a strategy that made its own datastore (and any

@@ -383,6 +383,43 @@ def test_postgres_subscriber_is_woken_by_notify(
     assert got and got[0] - written < 5, "woken by the notification, not by a 30 s poll"
 
 
+def test_postgres_subscriber_woken_while_an_older_transaction_runs_sees_the_item_after_it(
+    postgres_strategy: SQLAlchemyActiveRecordStrategy[Any],
+) -> None:
+    """The notification comes at the writer's commit, while a transaction that began before
+    it still runs (the item is above the horizon): the subscriber waits for that one to end,
+    then reads the item, without waiting for its 30 s poll."""
+    writer = make(POSTGRES_URI, GlobalOrderTestRecord)
+    subscription = CatchUpSubscription(
+        postgres_strategy, after=last_position(postgres_strategy), poll_interval=30, timeout=60
+    )
+    got: list[Any] = []
+
+    def follow() -> None:
+        for ordered in subscription:
+            got.append((time.monotonic(), ordered.item))
+            subscription.stop()
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    time.sleep(0.5)  # the subscriber has read everything and waits
+    assert writer.datastore is not None
+    one = item(uuid4(), 0)
+    with writer.datastore.engine.connect() as older:
+        older.exec_driver_sql("BEGIN")
+        older.exec_driver_sql("SELECT pg_current_xact_id()")  # an id below the writer's
+        writer.append(one)
+        time.sleep(1.0)
+        assert got == [], "not readable while the older transaction runs"
+        ended = time.monotonic()
+        older.exec_driver_sql("COMMIT")
+    follower.join(timeout=20)
+    subscription.stop()
+    writer.close()
+    assert [found for _, found in got] == [one]
+    assert got[0][0] - ended < 5, "read once the older transaction ended, not at the poll"
+
+
 def test_postgres_wait_returns_after_the_timeout_without_writes(
     postgres_strategy: SQLAlchemyActiveRecordStrategy[Any],
 ) -> None:
