@@ -110,9 +110,8 @@ class Reservation:
     @staticmethod
     def _on_driver_cursor(conn: Connection, sql: str, parameters: Any) -> Any:
         """Run ``sql`` on the driver's own cursor (the connection and transaction of
-        ``conn``): on the hot path, this saves SQLAlchemy's statement overhead, about as much
-        again as the statement itself costs the database. PostgreSQL: the row; MySQL: the
-        statement's ``LAST_INSERT_ID`` (None if no row was updated)."""
+        ``conn``): on the hot path, this saves SQLAlchemy's statement overhead. PostgreSQL:
+        the row; MySQL: the statement's ``LAST_INSERT_ID`` (None if no row was updated)."""
         dbapi_connection: Any = conn.connection.driver_connection
         try:
             cursor = dbapi_connection.cursor()

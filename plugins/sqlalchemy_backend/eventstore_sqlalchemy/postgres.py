@@ -1,10 +1,10 @@
 """PostgreSQL's fast path: a list of items goes in through ``COPY`` (psycopg 3).
 
-``COPY ... FROM STDIN`` streams all rows in one statement: measured here at 100 items a call,
-about twice as fast as ``executemany``, and the binary format a little faster again than text.
-It runs on the same DBAPI connection as the SQLAlchemy ``Connection``, so it is part of the
-same transaction, and a taken position fails it with the same unique violation as an
-``INSERT``.
+``COPY ... FROM STDIN`` streams all rows in one statement, in the binary format where psycopg
+knows every column's type (W1 in ``docs/benchmarks.md`` sets it beside the raw driver's
+``COPY`` and ``executemany``). It runs on the same DBAPI connection as the SQLAlchemy
+``Connection``, so it is part of the same transaction, and a taken position fails it with the
+same unique violation as an ``INSERT``.
 """
 
 from __future__ import annotations

@@ -68,8 +68,7 @@ R = TypeVar("R")
 READ_YOUR_WRITES_WAIT = 10.0
 _HORIZON: Select[Any] = select(literal_column(postgres.HORIZON_SQL))
 
-#: Lists of at least this many items go in through ``COPY`` on PostgreSQL (measured here:
-#: faster than executemany from two items on).
+#: Lists of at least this many items go in through ``COPY`` on PostgreSQL.
 COPY_THRESHOLD = 2
 
 
