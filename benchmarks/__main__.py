@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import report, servers, w6
+from . import report, servers, w6, w7
 from .sides import Side, TempDir
 from .timing import Progress
 from .w4 import w4
 from .workload import FULL, QUICK, Sizes
 from .workloads import Result, w1, w2, w3, w5
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 BACKENDS = ("memory", "sqlite", "postgres", "cassandra")
 DEFAULT_JSON = "benchmarks/results/latest.json"
 
@@ -39,8 +39,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backends", default=",".join(BACKENDS), help="e.g. sqlite,postgres")
     parser.add_argument("--pairs", type=int, help="timed rounds (default 3, quick 2)")
     parser.add_argument("--w6-events", type=int, help="events of W6's sequence (1,000,000)")
+    parser.add_argument("--w7-writers", help="W7's numbers of writer processes (1,2,4,8,16)")
+    parser.add_argument("--w7-seconds", type=float, help="seconds each W7 repetition runs (3)")
     parser.add_argument("--cassandra-wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for Cassandra to answer before skipping it")
+    parser.add_argument("--libraries", default="ours,eventsourcing,raw",
+                        help="contenders, e.g. ours (for comparing versions)")
     parser.add_argument("--json", default=DEFAULT_JSON, help=f"default {DEFAULT_JSON}")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
@@ -115,7 +119,8 @@ def run_backend(backend: str, args: argparse.Namespace, sizes: Sizes, progress: 
         notes.append(f"{backend}: not measured, {problem}")
         progress(f"{backend}: skipped ({problem})")
         return []
-    sides = make_sides(backend, notes)
+    sides = [side for side in make_sides(backend, notes)
+             if side.library in args.libraries.split(",")]
     results = []
     try:
         for name, (runner, wanted) in SIDE_WORKLOADS.items():
@@ -181,6 +186,23 @@ def run_w6(args: argparse.Namespace, sizes: Sizes, progress: Progress,
     return entries
 
 
+def run_w7(args: argparse.Namespace, sizes: Sizes, progress: Progress,
+           notes: list[str]) -> list[Result]:
+    """W7 on SQLite and PostgreSQL (processes; see ``w7``)."""
+    found: list[Result] = []
+    for backend in [b for b in args.backends if b in w7.CONTENDERS]:
+        problem = backend_problem(backend)
+        if problem:
+            notes.append(f"W7 {backend}: not measured, {problem}")
+            continue
+        progress.context = f"W7 {backend}:"
+        try:
+            found += w7.w7(backend, sizes, progress, tuple(args.libraries.split(",")))
+        except Exception as error:  # one failure must not lose the rest of the run
+            notes.append(f"W7 {backend}: failed: {type(error).__name__}: {error}")
+    return found
+
+
 def machine() -> dict[str, Any]:
     model = ""
     try:
@@ -219,6 +241,11 @@ def main(argv: list[str] | None = None) -> None:
     sizes = QUICK if args.quick else FULL
     if args.pairs:
         sizes = dataclasses.replace(sizes, pairs=args.pairs)
+    if args.w7_writers:
+        writers = tuple(int(n) for n in args.w7_writers.split(",") if n.strip())
+        sizes = dataclasses.replace(sizes, w7_writers=writers)
+    if args.w7_seconds:
+        sizes = dataclasses.replace(sizes, w7_seconds=args.w7_seconds)
     progress = Progress(enabled=not args.quiet)
     started = datetime.datetime.now(datetime.UTC)
     results: list[Result] = []
@@ -230,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     for backend in args.backends:
         results += run_backend(backend, args, sizes, progress, notes)
     w6_entries = run_w6(args, sizes, progress, notes) if "W6" in args.only else []
+    if "W7" in args.only:
+        results += run_w7(args, sizes, progress, notes)
 
     found = report.rows(results)
     checks = report.check_targets(found, results, w6_entries)

@@ -191,10 +191,11 @@ class PostgresSide(EventsourcingSide):
         from eventsourcing.postgres import PostgresDatastore
 
         pg = servers.postgres()
-        # pool_size 5 like SQLAlchemy's default, so W5's four threads do not queue for one.
+        # pool_size 5 like SQLAlchemy's default, so W5's four threads do not queue for one;
+        # connect_timeout 30 s (its default 5) so that W7's 16 processes all get connected.
         return PostgresDatastore(
             dbname=pg.theirs_db, host=pg.host, port=pg.port, user=pg.user,
-            password=pg.password, pool_size=5,
+            password=pg.password, pool_size=5, connect_timeout=30,
         )
 
     def _new_recorder(self) -> ApplicationRecorder:

@@ -38,14 +38,25 @@ class SQLiteSide(RawSide):
     backend = "sqlite"
     conflict_errors = (sqlite3.IntegrityError,)
 
-    def __init__(self) -> None:
-        self.tmp = TempDir("bench-raw-")
-        self.path = self.tmp.file("raw.sqlite3")
+    def __init__(self, path: str | None = None) -> None:
+        self.tmp: TempDir | None = None
+        if path is None:
+            self.tmp = TempDir("bench-raw-")
+            path = self.tmp.file("raw.sqlite3")
+        self.path = path
         self.conn: sqlite3.Connection | None = None
+
+    def open_existing(self) -> None:
+        """Open the file as it is (W7's writer processes); a writer waits up to 60 s for
+        another's lock."""
+        self.conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=60
+        )
 
     def reset(self) -> None:
         self.close()
-        self.tmp.clear()
+        if self.tmp is not None:
+            self.tmp.clear()
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(
@@ -62,7 +73,8 @@ class SQLiteSide(RawSide):
 
     def cleanup(self) -> None:
         self.close()
-        self.tmp.cleanup()
+        if self.tmp is not None:
+            self.tmp.cleanup()
 
     def _conn(self) -> sqlite3.Connection:
         assert self.conn is not None, "reset() first"
@@ -113,6 +125,10 @@ class PostgresSide(RawSide):
 
         pg = servers.postgres()
         return psycopg.connect(pg.conninfo(servers.ensure_raw_database()), autocommit=True)
+
+    def open_existing(self) -> None:
+        """Connect to the table as it is (W7's writer processes)."""
+        self.conn = self._connect()
 
     def reset(self) -> None:
         self.close()

@@ -164,6 +164,9 @@ TARGETS = [
            "W5 SQLite >= 1.5x eventsourcing"),
     Target("W5", "postgres", "appends_per_s", "eventsourcing", 1.5,
            "W5 PostgreSQL >= 1.5x eventsourcing"),
+    *[Target("W7", f"postgres, {n} writers", "events_per_s", against, ratio,
+             f"W7 PostgreSQL {n} writers >= {ratio}x {against}")
+      for n in (8, 16) for against, ratio in (("eventsourcing", 1.5), ("raw", 0.6))],
     Target("W1", "cassandra", "events_per_s", "raw", 0.8, "Cassandra W1 >= 0.8x raw driver"),
     Target("W3", "cassandra", "read_events_per_s", "raw", 0.8,
            "Cassandra W3 read >= 0.8x raw driver"),

@@ -72,6 +72,8 @@ class Sizes:
     w5_sequences: int = 10
     w5_seconds: float = 5.0
     w6_events: int = 1_000_000
+    w7_writers: tuple[int, ...] = (1, 2, 4, 8, 16)
+    w7_seconds: float = 3.0
     pairs: int = 3
 
 
@@ -85,6 +87,8 @@ QUICK = Sizes(
     w4_events=2000,
     w5_seconds=1.0,
     w6_events=20_000,
+    w7_writers=(1, 4),
+    w7_seconds=1.0,
     pairs=2,
 )
 

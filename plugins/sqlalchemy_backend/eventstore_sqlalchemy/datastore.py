@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from eventstore_core.exceptions import DatastoreError
 from sqlalchemy import Engine, Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
@@ -97,11 +98,12 @@ class SQLAlchemyDatastore:
     def setup_tables(self) -> None:
         """Create the tables that do not exist yet (safe when several processes race).
 
-        Tables with a global order come with ``global_position_counters``, the table their
-        writers take global positions from (not on SQLite, which needs none).
+        On MySQL/MariaDB, tables with a global order come with ``global_position_counters``,
+        the table their writers take global positions from (see ``globalorder``).
         """
         tables = [as_table(t) for t in self.tables]
-        if self.engine.dialect.name != "sqlite" and any(GLOBAL_POSITION in t.c for t in tables):
+        counted = self.engine.dialect.name in ("mysql", "mariadb")
+        if counted and any(GLOBAL_POSITION in t.c for t in tables):
             tables.insert(0, global_position_counters)
         self._run_ddl("create", tables, lambda table, conn: table.create(conn, checkfirst=True))
 
@@ -126,6 +128,10 @@ class SQLAlchemyDatastore:
 
     def _run_ddl(self, verb: str, tables: list[Table], action: Any) -> None:
         what = f"{verb} tables {', '.join(t.name for t in tables)}"
+        session = self._session() if self._session is not None else None
+        if session is not None and session.in_transaction():
+            self._ddl_in_session(session, what, tables, action)
+            return
         failures = 0
 
         def attempt() -> None:
@@ -148,6 +154,28 @@ class SQLAlchemyDatastore:
 
         try:
             retry_transient(attempt, should_retry=should_retry)
+        except sa_exc.DBAPIError as error:
+            raise translate_error(error, what, self.settings.url) from error
+
+    def _ddl_in_session(
+        self, session: Session, what: str, tables: list[Table], action: Any
+    ) -> None:
+        """The DDL inside the transaction the caller has open in this thread's session (under
+        a SAVEPOINT, so a failure leaves the caller's work as it was), never committing it.
+        MySQL/MariaDB commit any open transaction at a DDL statement: refused there, before
+        anything is touched."""
+        name = self.engine.dialect.name
+        if name in ("mysql", "mariadb"):
+            raise DatastoreError(
+                f"cannot {what} while this thread's session has a transaction open: "
+                f"{name} would commit that transaction at the first CREATE or DROP; "
+                f"call it before the transaction begins or after it ends"
+            )
+        try:
+            with sqlite.guarded(name), session.begin_nested():
+                conn = session.connection()
+                for table in tables:
+                    action(table, conn)
         except sa_exc.DBAPIError as error:
             raise translate_error(error, what, self.settings.url) from error
 

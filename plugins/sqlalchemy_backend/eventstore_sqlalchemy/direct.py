@@ -30,7 +30,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Engine, Select
 
-from . import perthread, sqlite
+from . import perthread, postgres, sqlite
+from .errors import wrap
 
 R = TypeVar("R")
 
@@ -79,10 +80,14 @@ def fetch(engine: Engine, compiled: CompiledSelect, params: Mapping[str, Any]) -
     return rows if convert is None else [convert(row) for row in rows]
 
 
-def execute(engine: Engine, sql: str, parameters: Any) -> int:
-    """PostgreSQL: run one statement as its own transaction (autocommit); its rowcount."""
-    rowcount: int = _alone(engine, sql, parameters, lambda cursor: cursor.rowcount)
-    return rowcount
+def execute(engine: Engine, sql: str, parameters: Any) -> tuple[int, Any]:
+    """PostgreSQL: run one statement as its own transaction (autocommit); its rowcount and
+    the first row it returned (None if it returns none)."""
+    found: tuple[int, Any] = _alone(
+        engine, sql, parameters,
+        lambda cursor: (cursor.rowcount, cursor.fetchone() if cursor.description else None),
+    )
+    return found
 
 
 class Borrowed:
@@ -107,17 +112,23 @@ class Borrowed:
         return self.dbapi_connection
 
     def __exit__(self, _kind: object, error: BaseException | None, _trace: object) -> None:
+        dialect = self.engine.dialect
+        driver_failed = isinstance(error, dialect.loaded_dbapi.Error)
         try:
-            if isinstance(error, self.engine.dialect.loaded_dbapi.Error):
+            if driver_failed:
+                assert error is not None
                 if self.connections is not None:
                     self.connections.failed(self.slot, error)
-                elif self.engine.dialect.is_disconnect(error, self.dbapi_connection, None):
+                elif dialect.is_disconnect(error, self.dbapi_connection, None):  # type: ignore[arg-type]
                     self.pooled.invalidate(error)  # closed, not back to the pool
         finally:
             if self.connections is not None:
                 self.slot.busy = False
             else:
                 self.pooled.close()  # back to the pool
+        if driver_failed:
+            assert error is not None
+            raise wrap(error, dialect) from error  # as SQLAlchemy would have raised it
 
 
 def _alone(engine: Engine, sql: str, parameters: Any, result: Callable[[Any], R]) -> R:
@@ -145,28 +156,20 @@ def copy_postgres(
     take: tuple[str, Any] | None,
     count: int,
     copy: Callable[[Any, int], None],
-) -> bool:
-    """PostgreSQL: one transaction on a ``Borrowed`` connection: ``take`` (the counter's
-    ``UPDATE``, which returns the last of ``count`` new global positions; None for a table
-    without a global order), then ``copy(cursor, first_position)``, ``COMMIT``.
-
-    False, and rolled back, when the table has no counter row yet (its first write, which
-    ``globalorder`` handles).
-    """
+) -> None:
+    """PostgreSQL: one transaction on a ``Borrowed`` connection: ``take``
+    (``postgres.TakePositions``: the first of ``count`` new global positions; None for a
+    table without a global order), then ``copy(cursor, first_position)``, ``COMMIT``."""
     with Borrowed(engine) as dbapi_connection:
         try:
             with dbapi_connection.cursor() as cursor:
                 first = 0
                 if take is not None:
                     cursor.execute(*take)
-                    row = cursor.fetchone()
-                    if row is None:
-                        dbapi_connection.rollback()
-                        return False
-                    first = int(row[0]) - count + 1
+                    base, free, _notified = cursor.fetchone()
+                    first = postgres.first_position(base, free, count)
                 copy(cursor, first)
             dbapi_connection.commit()
-            return True
         except BaseException:
             if not dbapi_connection.closed:
                 dbapi_connection.rollback()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import weakref
 from typing import Any
 
@@ -21,14 +22,27 @@ DRIVER_EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql
 
 
 def parse_url(uri: str | URL) -> URL:
-    """The URL object of a database URI; ``ConfigurationError`` if it is not one."""
+    """The URL object of a database URI; ``ConfigurationError`` if it is not one (naming
+    it with any password hidden)."""
     try:
         return make_url(uri)
     except (sa_exc.ArgumentError, ValueError) as error:
+        shown = hide_password(str(uri))
         raise ConfigurationError(
-            f"uri={uri!r} is not a database URL such as 'sqlite:///eventstore.sqlite3' or "
-            f"'postgresql+psycopg://user:password@host:5432/database': {error}"
-        ) from error
+            f"uri={shown!r} is not a database URL such as 'sqlite:///eventstore.sqlite3' or "
+            f"'postgresql+psycopg://user:password@host:5432/database': "
+            f"{hide_password(str(error))}"
+        ) from None
+
+
+#: ``scheme://user:password@`` (or ``user:password@`` without a scheme): what comes between
+#: the user's colon and the last ``@`` is a password, whatever else could not be parsed.
+_CREDENTIALS = re.compile(r"(://[^:/?#@\s]*:|^[^:/?#@\s]*:)[^\s]*@")
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of any URL in it replaced by ``***``."""
+    return _CREDENTIALS.sub(r"\1***@", text)
 
 
 def create_engine_for(
@@ -61,16 +75,23 @@ def create_engine_for(
     return engine
 
 
+#: The engines made here: a forked child makes its own connections instead of its parent's.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+_FORK_HANDLER: list[bool] = []
+
+
 def _forget_connections_after_fork(engine: Engine) -> None:
     """A forked child process opens its own connections instead of sharing its parent's.
 
-    This is SQLAlchemy's documented advice for multiprocessing (``dispose(close=False)``).
+    This is SQLAlchemy's documented advice for multiprocessing (``dispose(close=False)``);
+    one fork handler for the process, installed with the first engine.
     """
-    engine_ref = weakref.ref(engine)
+    _ENGINES.add(engine)
+    if not _FORK_HANDLER:
+        _FORK_HANDLER.append(True)
+        os.register_at_fork(after_in_child=_after_fork_in_child)
 
-    def after_fork_in_child() -> None:
-        forked = engine_ref()
-        if forked is not None:
-            forked.dispose(close=False)
 
-    os.register_at_fork(after_in_child=after_fork_in_child)
+def _after_fork_in_child() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)

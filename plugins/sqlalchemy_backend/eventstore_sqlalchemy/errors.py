@@ -1,8 +1,11 @@
 """Translate the database drivers' errors into the project's exceptions.
 
 SQLAlchemy wraps driver errors (``sqlalchemy.exc.DBAPIError`` with the driver's error as
-``.orig``); the PostgreSQL COPY path raises psycopg's own errors. Both are read here, by the
-codes each driver documents, without importing any optional driver.
+``.orig``), choosing the wrapper's class (``IntegrityError``, ``OperationalError``, ...) by
+the driver's own exception classes; where this backend runs a statement on the driver's
+connection itself, it wraps the driver's error the same way (``wrap``), with the dialect that
+knows the driver's module. Errors are then recognised by those classes and by the codes each
+driver documents, without importing any optional driver.
 """
 
 from __future__ import annotations
@@ -29,6 +32,18 @@ _MYSQL_DUPLICATE = 1062
 _MYSQL_RETRY = (1205, 1213)  # lock wait timeout, deadlock
 
 
+def wrap(error: BaseException, dialect: Any) -> BaseException:
+    """A driver's error as SQLAlchemy wraps it (the class by the driver's exception class,
+    through ``dialect``'s DB-API module); other errors as they are."""
+    dbapi = getattr(dialect, "loaded_dbapi", None)
+    if dbapi is None or not isinstance(error, dbapi.Error):
+        return error
+    wrapped: BaseException = sa_exc.DBAPIError.instance(
+        None, None, error, dbapi.Error, dialect=dialect  # type: ignore[arg-type]
+    )
+    return wrapped
+
+
 def driver_error(error: BaseException) -> BaseException:
     """The driver's own exception inside a SQLAlchemy wrapper (or the error itself)."""
     orig = getattr(error, "orig", None)
@@ -49,7 +64,7 @@ def is_duplicate_key(error: BaseException) -> bool:
         return True
     if getattr(orig, "pgcode", None) == _PG_UNIQUE_VIOLATION:  # psycopg2
         return True
-    if type(orig).__name__ == "IntegrityError" and _mysql_errno(orig) == _MYSQL_DUPLICATE:
+    if isinstance(error, sa_exc.IntegrityError) and _mysql_errno(orig) == _MYSQL_DUPLICATE:
         return True
     return False
 
@@ -61,7 +76,7 @@ def is_transient(error: BaseException) -> bool:
         return True
     if getattr(orig, "sqlstate", None) in _PG_RETRY or getattr(orig, "pgcode", None) in _PG_RETRY:
         return True
-    return type(orig).__name__ == "OperationalError" and _mysql_errno(orig) in _MYSQL_RETRY
+    return isinstance(error, sa_exc.OperationalError) and _mysql_errno(orig) in _MYSQL_RETRY
 
 
 def is_sqlite_busy(error: BaseException) -> bool:
@@ -96,7 +111,7 @@ def is_disconnect(error: BaseException) -> bool:
     """Whether the database cannot be reached (or the connection was lost)."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
-    return type(driver_error(error)).__name__ in ("OperationalError", "InterfaceError")
+    return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
 
 
 def safe_url(url: URL | str | None) -> str:
@@ -139,17 +154,18 @@ def translate_write_error(
     where = describe_positions(items)
     if is_duplicate_key(error) and "global_position" in _driver_message(error):
         return DataIntegrityError(
-            f"{where}: the global positions given to this append are taken already: the "
-            f"table's row in global_position_counters is behind the table (was it changed?); "
-            f"nothing of this append was written [{_driver_message(error)}]"
+            f"{where}: the global positions given to this append are taken already (MariaDB: "
+            f"the table's row in global_position_counters is behind the table, was it "
+            f"changed?; PostgreSQL: the table holds positions above this transaction's, "
+            f"written by hand or before version 0.2); nothing of this append was written "
+            f"[{_driver_message(error)}]"
         )
     if is_duplicate_key(error):
         return ConcurrencyError(
             f"{where}: already taken (another writer got there first); nothing of this "
             f"append was written [{_driver_message(error)}]"
         )
-    name = type(driver_error(error)).__name__
-    if name == "DataError" or isinstance(error, OverflowError):
+    if isinstance(error, sa_exc.DataError | OverflowError):
         return InvalidEventError(f"{where}: cannot be stored: {_driver_message(error)}")
     return translate_error(error, f"append of {where}", url)
 

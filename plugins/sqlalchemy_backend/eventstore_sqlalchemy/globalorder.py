@@ -1,34 +1,37 @@
-"""The global order: every stored item gets a position, increasing in the order of commit.
+"""The global order: every stored item gets a position, and a position once read never has
+an item appear below it.
 
 The usual way to number everything stored (an auto-increment column, a database sequence)
 hands out numbers at insert time, not at commit time: a writer that took 10 may commit after
-a writer that took 11, and a reader that already went past 11 skips 10 for ever. Here a
-writer takes its positions only when no other writer of the table can commit before it:
+a writer that took 11, and a reader that already went past 11 skips 10 for ever. Each
+database here closes that gap its own way:
 
-* PostgreSQL and MySQL/MariaDB: a write transaction first runs ``UPDATE
-  global_position_counters SET last_position = last_position + n`` on its table's row and
-  gets the new value back (``RETURNING`` on PostgreSQL; ``LAST_INSERT_ID(expr)`` on
-  MySQL/MariaDB, in the same reply); its items get ``last - n + 1 .. last``. The row lock is
-  held until commit or rollback, so the next writer of the table takes its positions only
-  once the previous one is over, and visible (both databases make a commit visible before
-  they release its locks): positions are in commit order, and a reader that has seen position
-  p never sees a lower one appear later. A rollback gives the numbers back (the counter's
-  update is undone with it), so there are no gaps either. On PostgreSQL the append of one item
-  does the update and the insert in one statement (``postgres.NumberedInsert``).
+* PostgreSQL: writers do not wait for each other. A transaction's positions are its own
+  transaction id (``pg_current_xact_id()``, 64 bits, never reused) shifted left by 16 bits,
+  plus 0, 1, 2, ... for its items (``postgres.TakePositions``). Readers return only positions
+  below ``pg_snapshot_xmin(pg_current_snapshot()) << 16`` (``postgres.HORIZON_SQL``): every
+  transaction with a lower id has ended, and every transaction still running or yet to start
+  has a higher one, so nothing can ever appear below what a reader has passed. A transaction
+  left open holds back what readers see (from its position on), never the other writers.
+  Positions have gaps (between transactions); a rollback leaves one more.
+* MySQL/MariaDB: a write transaction first runs ``UPDATE global_position_counters SET
+  last_position = LAST_INSERT_ID(last_position + n)`` on its table's row and gets the new
+  value back in the same reply; its items get ``last - n + 1 .. last``. The row lock is held
+  until commit or rollback, so the next writer of the table takes its positions only once
+  the previous one is over, and visible: positions are in commit order, without gaps (a
+  rollback gives them back). InnoDB shows SQL neither a transaction's own id nor the oldest
+  one still running (``information_schema.innodb_trx`` needs the PROCESS privilege and
+  gives read-only transactions made-up ids), so the PostgreSQL way is not open here; writers
+  of one table commit one after the other.
 * SQLite lets one writer at a time into the whole database (``BEGIN IMMEDIATE``), so the
   insert itself numbers its rows, one above the highest (the library's tables: the column is
   the rowid, which SQLite numbers so; a user's table: ``inserts.next_global_position``): no
-  counter row, no extra statement. (The one difference:
-  if the newest items were deleted, or the table dropped and created again, their positions
-  are given out again; the counter of the other databases never goes back.)
+  counter row, no extra statement. (If the newest items were deleted, or the table dropped
+  and created again, their positions are given out again.)
 
-The price is that writers of one table commit one after the other, each holding the counter
-from its ``UPDATE`` to its commit (the measured cost is in the README); an application
-transaction that appends and then stays open holds up the table's other writers until it ends.
-
-On PostgreSQL the same ``UPDATE`` also queues a ``NOTIFY`` (``pg_notify`` in its
-``RETURNING``), delivered at commit, so subscribers that ``LISTEN`` wake up at once instead of
-polling (``PostgresListener``).
+On PostgreSQL the statement that takes the positions also queues a ``NOTIFY`` (``pg_notify``),
+delivered at commit, so subscribers that ``LISTEN`` wake up at once instead of polling
+(``PostgresListener``).
 """
 
 from __future__ import annotations
@@ -38,20 +41,11 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Dialect,
-    Engine,
-    Table,
-    bindparam,
-    func,
-    insert,
-    literal_column,
-    select,
-    update,
-)
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy import Connection, Dialect, Engine, Table, bindparam, func, select, update
+from sqlalchemy.dialects import mysql
 
+from . import postgres
+from .errors import wrap
 from .records import GLOBAL_POSITION, global_position_counters
 
 COUNTERS = global_position_counters
@@ -69,16 +63,21 @@ def channel_name(table: Table) -> str:
 
 
 class Reservation:
-    """Takes global positions for one table, with SQL compiled once per dialect."""
+    """Takes global positions for one table (PostgreSQL, MySQL/MariaDB), with SQL compiled
+    once per dialect."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
         self.name = table.fullname
         self.channel = channel_name(table)
-        self._compiled: dict[str, CounterUpdate] = {}
+        self._compiled: dict[str, Any] = {}
 
     def take(self, conn: Connection, count: int) -> int:
         """Take ``count`` positions in ``conn``'s transaction; return the first of them."""
+        if conn.dialect.name == "postgresql":
+            sql, parameters = self.statement(conn.dialect)
+            base, first, _notified = self._on_driver_cursor(conn, sql, parameters)
+            return postgres.first_position(base, first, count)
         last = self._update(conn, count)
         if last is None:  # the table's first write: add its counter row, then take them
             self._add_counter_row(conn)
@@ -87,90 +86,76 @@ class Reservation:
                 raise RuntimeError(f"no counter row for table {self.name} after adding it")
         return int(last) - count + 1
 
-    def counter_update(self, dialect: Dialect, count: int) -> tuple[str, Any]:
-        """The SQL and parameters that take ``count`` positions and return the new last one
-        (PostgreSQL: with the notification), for a caller with a DB-API cursor."""
-        statement = self._statement(dialect)
-        values = {"count": count, "name": self.name, "channel": self.channel}
-        return statement.sql, statement.parameters(values)
-
-    def _statement(self, dialect: Dialect) -> CounterUpdate:
-        statement = self._compiled.get(dialect.name)
-        if statement is None:
-            statement = self._compiled[dialect.name] = CounterUpdate(dialect)
-        return statement
+    def statement(self, dialect: Dialect) -> tuple[str, Any]:
+        """PostgreSQL: the SQL and parameters that select (base, first free position,
+        notification) of the current transaction, for a caller with a DB-API cursor."""
+        take = self._compiled.get(dialect.name)
+        if take is None:
+            column = self.table.c[GLOBAL_POSITION]
+            take = self._compiled[dialect.name] = postgres.TakePositions(
+                self.table, column, dialect
+            )
+        return take.sql, take.parameters(self.channel)
 
     def _update(self, conn: Connection, count: int) -> int | None:
-        """The new last position, or None if the table has no counter row yet.
+        """MySQL/MariaDB: the new last position, or None if the table has no counter row."""
+        update = self._compiled.get(conn.dialect.name)
+        if update is None:
+            update = self._compiled[conn.dialect.name] = CounterUpdate(conn.dialect)
+        cursor_rows = self._on_driver_cursor(
+            conn, update.sql, update.parameters({"count": count, "name": self.name})
+        )
+        return cursor_rows
 
-        On the hot path: run on the driver's own cursor (the connection and transaction of
-        ``conn``), which saves SQLAlchemy's statement overhead, about as much again as the
-        statement itself costs the database. Driver errors are read by ``errors`` as usual.
-        """
-        statement = self._statement(conn.dialect)
-        values = {"count": count, "name": self.name, "channel": self.channel}
+    @staticmethod
+    def _on_driver_cursor(conn: Connection, sql: str, parameters: Any) -> Any:
+        """Run ``sql`` on the driver's own cursor (the connection and transaction of
+        ``conn``): on the hot path, this saves SQLAlchemy's statement overhead. PostgreSQL:
+        the row; MySQL: the statement's ``LAST_INSERT_ID`` (None if no row was updated)."""
         dbapi_connection: Any = conn.connection.driver_connection
         try:
             cursor = dbapi_connection.cursor()
             try:
-                cursor.execute(statement.sql, statement.parameters(values))
-                if statement.last_insert_id:
+                cursor.execute(sql, parameters)
+                if conn.dialect.name != "postgresql":
                     return cursor.lastrowid if cursor.rowcount else None
-                rows = cursor.fetchall()
+                return cursor.fetchone()
             finally:
                 cursor.close()
-        except BaseException:
+        except BaseException as error:
             if getattr(dbapi_connection, "closed", False):
                 conn.invalidate()  # lost: let the pool replace it
-            raise
-        return rows[0][0] if rows else None
+            wrapped = wrap(error, conn.dialect)
+            if wrapped is error:
+                raise
+            raise wrapped from error
 
     def _add_counter_row(self, conn: Connection) -> None:
-        """Insert the table's counter row, starting after what the table already holds."""
+        """MySQL/MariaDB: insert the table's counter row, after what the table holds."""
         column = self.table.c[GLOBAL_POSITION]
         last = conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()
         row = {"table_name": self.name, "last_position": last}
-        name = conn.dialect.name
-        if name == "postgresql":
-            statement: Any = postgresql.insert(COUNTERS).on_conflict_do_nothing()
-        elif name == "sqlite":
-            statement = sqlite.insert(COUNTERS).on_conflict_do_nothing()
-        elif name in ("mysql", "mariadb"):
-            statement = mysql.insert(COUNTERS).prefix_with("IGNORE")
-        else:
-            statement = insert(COUNTERS)
-        conn.execute(statement, row)
+        conn.execute(mysql.insert(COUNTERS).prefix_with("IGNORE"), row)
 
 
 class CounterUpdate:
-    """The counter ``UPDATE`` that returns the new last position, compiled for one dialect."""
+    """MySQL/MariaDB: the counter ``UPDATE`` whose ``LAST_INSERT_ID`` is the new last
+    position (handed back with the update's own reply), compiled for one dialect."""
 
     def __init__(self, dialect: Dialect) -> None:
         counter = COUNTERS.c.last_position
-        where = COUNTERS.c.table_name == bindparam("name")
-        #: MySQL/MariaDB: the new value comes back as the statement's LAST_INSERT_ID.
-        self.last_insert_id = dialect.name in ("mysql", "mariadb")
-        statement: Any = update(COUNTERS).where(where)
-        if self.last_insert_id:
-            # LAST_INSERT_ID(expr) hands the new value back with the update's own reply.
-            statement = statement.values(
-                last_position=func.last_insert_id(counter + bindparam("count"))
-            )
-        else:
-            statement = statement.values(last_position=counter + bindparam("count"))
-            if dialect.name == "postgresql":
-                # The notification is queued by this statement and sent at commit.
-                notify = func.pg_notify(bindparam("channel"), literal_column("''"))
-                statement = statement.returning(counter, notify)
-            else:
-                statement = statement.returning(counter)
+        statement = (
+            update(COUNTERS)
+            .where(COUNTERS.c.table_name == bindparam("name"))
+            .values(last_position=func.last_insert_id(counter + bindparam("count")))
+        )
         compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
         self.names = list(compiled.positiontup or ()) if dialect.positional else None
 
     def parameters(self, values: dict[str, Any]) -> Any:
         if self.names is None:
-            return {name: values[name] for name in ("count", "name", "channel")}
+            return {name: values[name] for name in ("count", "name")}
         return tuple(values[name] for name in self.names)
 
 

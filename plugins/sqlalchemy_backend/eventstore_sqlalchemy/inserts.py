@@ -11,7 +11,7 @@ A table with a global order gets one more column, ``global_position``: consecuti
 from the first one the writer took (see ``globalorder``); on SQLite, whose writers take turns,
 the insert numbers each row itself, one above the table's highest: where the column is the
 rowid (the library's tables) it is left out of the insert (SQLite gives a new row the highest
-rowid plus one, 11% less time per row than a subquery), elsewhere a subquery computes it.
+rowid plus one, with no subquery), elsewhere a subquery computes it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """SQLite files: one DB-API connection per thread, kept from one call to the next.
 
-A read of ten rows costs SQLite about 15 µs; taking a connection from SQLAlchemy's pool and
-giving it back (the check-out, the queue, the ``rollback`` of reset-on-return, the check-in)
-cost as much again. A SQLite connection is only a file handle and a cache, so where the
-strategy chooses the transaction (``direct``), each thread keeps one: made by the pool (so
-with the engine's ``connect`` set-up: WAL, busy timeout, ``synchronous``), then detached from
-it and kept in a thread-local slot.
+Taking a connection from SQLAlchemy's pool and giving it back (the check-out, the queue, the
+``rollback`` of reset-on-return, the check-in) is a large part of a short SQLite read. A
+SQLite connection is only a file handle and a cache, so where the strategy chooses the
+transaction (``direct``), each thread keeps one: made by the pool (so with the engine's
+``connect`` set-up: WAL, busy timeout, ``synchronous``), then detached from it and kept in a
+thread-local slot.
 
 * A thread's connection is closed when the thread ends (its slot is dropped), when the engine
   is disposed (``engine.dispose()``, ``strategy.close()``), or when it is lost.

@@ -99,7 +99,7 @@ def _event_table_args(table_name: str, sequence: str, position: str) -> tuple[An
     PostgreSQL and MySQL/MariaDB: primary key (sequence, position), which InnoDB clusters
     the rows by, and a unique index on ``global_position``. SQLite: ``global_position`` is
     the rowid (the table's own b-tree, appended to in order) and (sequence, position) a
-    unique index; one b-tree fewer than a second index, a quarter less time per insert.
+    unique index; one b-tree fewer than a second index.
     """
     return (
         PrimaryKeyConstraint(sequence, position).ddl_if(callable_=_not_sqlite),

@@ -32,7 +32,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from eventstore_core.exceptions import ConfigurationError
+from eventstore_core.exceptions import ConfigurationError, DatastoreError
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
@@ -83,6 +83,10 @@ def engine_arguments(url: URL, options: SQLiteOptions, kwargs: dict[str, Any]) -
     kwargs["connect_args"] = connect_args
     if is_memory_database(url):
         kwargs.setdefault("poolclass", SerializedStaticPool)
+        # Nothing is reset when a check-out is given back: each SQLAlchemy Connection ends
+        # its own transaction, and a reset would end the one another Connection of the
+        # thread has open on the same one connection, such as the caller's session's.
+        kwargs.setdefault("pool_reset_on_return", None)
     return kwargs
 
 
@@ -93,6 +97,7 @@ def configure_engine(engine: Engine, options: SQLiteOptions | None = None) -> No
     """
     options = options or SQLiteOptions()
     memory = is_memory_database(engine.url)
+    FORK_GUARD.install()
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -109,6 +114,14 @@ def configure_engine(engine: Engine, options: SQLiteOptions | None = None) -> No
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
+        if memory and connection.connection.driver_connection.in_transaction:
+            # Another Connection of this thread (a session's) has a transaction open on the
+            # one connection of the database: refuse before anything is touched.
+            raise DatastoreError(
+                "the in-memory SQLite database has one connection, and another session or "
+                "connection of this thread has a transaction open on it: do this inside "
+                "that session's transaction, or after it ends"
+            )
         mode = connection.get_execution_options().get(BEGIN_OPTION)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
@@ -141,6 +154,15 @@ class ForkGuard:
         self._condition = threading.Condition(self._lock)
         self._active = 0
         self._fork_waiting = False
+        self._installed = False
+
+    def install(self) -> None:
+        """Make ``fork()`` wait for the sections (once per process; on the first SQLite
+        engine: a process that never uses SQLite gets no fork handler)."""
+        with self._lock:
+            if self._installed:
+                return
+            self._installed = True
         os.register_at_fork(
             before=self._before_fork,
             after_in_parent=self._after_fork_in_parent,

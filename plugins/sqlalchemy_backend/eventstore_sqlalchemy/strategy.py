@@ -13,14 +13,16 @@ The hot paths, short and measured:
   IMMEDIATE``, and PostgreSQL's append of one item as one autocommit statement.
 
 Tables with a ``global_position`` column (the library's event tables) have a global order:
-each write first takes its items' global positions from the table's counter row, which keeps
-positions in commit order (``globalorder``), and ``read_all`` pages through them with one
-indexed range query. Tables whose position column is a ``MicrosecondTimestamp`` hold
+each write takes its items' global positions so that none can appear below a position a
+reader has passed (``globalorder``: on PostgreSQL from the writer's transaction id, with
+readers stopping below the oldest transaction still running), and ``read_all`` pages through
+them with one indexed range query. Tables whose position column is a ``MicrosecondTimestamp`` hold
 ``Decimal`` timestamp positions.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -35,7 +37,17 @@ from eventstore_core.activerecordstrategy import (
 from eventstore_core.capabilities import Capabilities
 from eventstore_core.exceptions import DataIntegrityError
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
-from sqlalchemy import Column, Connection, Dialect, Engine, Select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    Engine,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, scoped_session
 
@@ -52,8 +64,16 @@ from .selects import BOUNDS, Selects
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 R = TypeVar("R")
 
-#: Lists of at least this many items go in through ``COPY`` on PostgreSQL (measured here:
-#: faster than executemany from two items on).
+#: Seconds ``read_all`` waits, at most, for its own last write to be below the horizon.
+READ_YOUR_WRITES_WAIT = 10.0
+_HORIZON: Any = select(
+    literal_column(postgres.HORIZON_SQL),
+    literal_column(
+        f"pg_current_xact_id_if_assigned()::text::bigint << {postgres.TRANSACTION_BITS}"
+    ),
+)
+
+#: Lists of at least this many items go in through ``COPY`` on PostgreSQL.
 COPY_THRESHOLD = 2
 
 
@@ -118,6 +138,9 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         self._numbered: postgres.NumberedInsert | None = None
         self._reservation = Reservation(self.table) if self.global_position is not None else None
         self._listener: PostgresListener | None = None
+        self._horizon: Select[Any] | None = None
+        #: PostgreSQL: the last global position this strategy committed, until readers see it.
+        self._written_up_to: int | None = None
         if self.global_position is None:
             self.capabilities = replace(self.capabilities, global_order=False)  # type: ignore[misc]
         if self._is_memory_database():
@@ -138,7 +161,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         """Where the strategy chooses the transaction (``_direct_engine``), on a DB-API
         connection: on SQLite, the insert in a ``BEGIN IMMEDIATE`` transaction; on PostgreSQL,
         the append of one item as one statement in autocommit mode, its own transaction (one
-        round trip). False where neither applies, or the table has no counter row yet."""
+        round trip). False where neither applies (the SQLAlchemy way then does the append)."""
         engine = self._direct_engine()
         if engine is None:
             return False
@@ -157,31 +180,40 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         else:
             numbered = self._numbered_insert(engine.dialect)
             sql, parameters = numbered.sql, numbered.parameters(items[0])
-        rowcount = retry_transient(
+        rowcount, row = retry_transient(
             lambda: direct.execute(engine, sql, parameters), self.retry_timeout
         )
+        if row is not None:
+            self._written_up_to = row[0]
         return rowcount == 1
 
     def _copy_directly(self, engine: Engine, items: list[T]) -> bool:
         """PostgreSQL: a list of items through ``COPY``, after taking their global positions,
-        in one transaction on a DB-API connection (``direct.copy_postgres``). False when the
-        table has no counter row yet (its first write goes through ``_insert``)."""
+        in one transaction on a DB-API connection (``direct.copy_postgres``)."""
         dialect, reservation = engine.dialect, self._reservation
+
+        last: list[int] = []
 
         def copy(cursor: Any, first: int) -> None:
             statement = self._copy_statement(dialect, cursor.connection)
             postgres.write_rows(cursor, statement, items, first)
+            last[:] = [first + len(items) - 1]
 
-        take = None if reservation is None else reservation.counter_update(dialect, len(items))
-        return retry_transient(
+        take = None if reservation is None else reservation.statement(dialect)
+        retry_transient(
             lambda: direct.copy_postgres(engine, take, len(items), copy), self.retry_timeout
         )
+        if reservation is not None:
+            self._written_up_to = last[0]
+        return True
 
     def _insert(self, conn: Connection, items: list[T]) -> None:
         if len(items) >= COPY_THRESHOLD and postgres.can_copy(conn):
             first = self._reserve(conn, len(items)) if self._reservation is not None else 0
             copy = self._copy_statement(conn.dialect, conn.connection.driver_connection)
             postgres.copy_items(conn, copy, items, first)
+            if self._reservation is not None:
+                self._written_up_to = first + len(items) - 1
             return
         statement = self._compiled_insert(conn.dialect, conn)
         if self._reservation is None or statement.numbers_rows:  # no counter to take from
@@ -193,13 +225,17 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     def _insert_numbered_one(self, conn: Connection, item: T) -> bool:
         """PostgreSQL: take the global position and insert the item in one statement.
 
-        False where that does not apply (other databases, no global order), or when the
-        table has no counter row yet (its first write: ``_reserve`` adds it).
+        False where that does not apply (other databases), or when the transaction's
+        positions are used up (``_reserve`` then says so).
         """
         if conn.dialect.name != "postgresql":
             return False
         numbered = self._numbered_insert(conn.dialect)
-        return bool(conn.exec_driver_sql(numbered.sql, numbered.parameters(item)).rowcount)
+        row = conn.exec_driver_sql(numbered.sql, numbered.parameters(item)).first()
+        if row is None:
+            return False
+        self._written_up_to = row[0]
+        return True
 
     def _reserve(self, conn: Connection, count: int) -> int:
         """Take ``count`` global positions, held until ``conn``'s transaction ends."""
@@ -217,6 +253,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         limit: int | None,
         is_ascending: bool,
     ) -> list[T]:
+        """The items of one sequence within the bounds, given clean arguments."""
         params: dict[str, Any] = {"sequence_id": sequence_id}
         for name, value in zip(BOUNDS, (gt, gte, lt, lte), strict=True):
             if value is not None:
@@ -315,6 +352,10 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         if limit == 0:
             return []
         params = {"after": after, "limit": limit}
+        if self._dialect_name() == "postgresql":
+            statement = self._read_all_below_horizon(statement)
+            if self._written_up_to is not None and after < self._written_up_to:
+                self._wait_for_horizon(self._written_up_to)
         try:
             rows = self._checked(lambda: self._select(statement, params))
         except Exception as error:
@@ -324,12 +365,47 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         new, cls = tuple.__new__, self.sequenced_item_class
         return [new(OrderedItem, (row[0], new(cls, row[1:]))) for row in rows]
 
+    def _read_all_below_horizon(self, statement: Select[Any]) -> Select[Any]:
+        """PostgreSQL: ``read_all`` stops below the oldest transaction still running
+        (``globalorder``)."""
+        if self._horizon is None:
+            assert self.global_position is not None
+            self._horizon = statement.where(
+                self.global_position < literal_column(postgres.HORIZON_SQL)
+            )
+        return self._horizon
+
+    def _wait_for_horizon(self, position: int) -> None:
+        """PostgreSQL: a reader sees its own committed writes. Wait (at most
+        ``READ_YOUR_WRITES_WAIT`` seconds) until the transactions that began before this
+        strategy's last write have ended, so that ``read_all`` returns it; after that it
+        returns what is safe to return, as always."""
+        deadline = time.monotonic() + READ_YOUR_WRITES_WAIT
+        delay = 0.001
+        own = position >> postgres.TRANSACTION_BITS << postgres.TRANSACTION_BITS
+        while True:
+            horizon, current = self._select(_HORIZON, {})[0]
+            if current == own:
+                return  # the write is the reader's own transaction's, still open: no wait
+            if horizon > position or time.monotonic() > deadline:
+                self._written_up_to = None
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _dialect_name(self) -> str | None:
+        engine = self._engine()
+        return None if engine is None else engine.dialect.name
+
     def wait_for_items(self, after: int, timeout: float) -> None:
         """Return when items may have been stored above ``after``, or after ``timeout``.
 
         On PostgreSQL (psycopg 3) a connection of its own ``LISTEN``s to the table's channel,
-        which writers notify at commit; elsewhere this sleeps a little (polling).
+        which writers notify at commit; items committed above ``after`` but still above the
+        horizon (an older transaction still running) are waited for until ``read_all`` can
+        return them. Elsewhere this sleeps a little (polling).
         """
+        deadline = time.monotonic() + timeout
         listener = self._listener
         if listener is None:
             engine = self._engine()
@@ -339,8 +415,25 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 listener = self._listener = PostgresListener(engine, self._reservation.channel)
         if listener is None:
             super().wait_for_items(after, timeout)
-        else:
-            listener.wait(timeout)
+            return
+        listener.wait(timeout)
+        assert self.global_position is not None
+        gp = self.global_position
+        pending = select(
+            select(func.min(gp)).where(gp > bindparam("after")).scalar_subquery(),
+            literal_column(postgres.HORIZON_SQL),
+        )
+        delay = 0.001
+        while True:
+            try:
+                following, horizon = self._select(pending, {"after": after})[0]
+            except Exception as error:
+                raise translate_error(error, f"wait on {self.table.name}", self._url()) from error
+            remaining = deadline - time.monotonic()
+            if following is None or following < horizon or remaining <= 0:
+                return  # nothing held back: the caller reads (and waits again if need be)
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.05)
 
     def close(self) -> None:
         """Release the connections of a strategy that made its own datastore (and any
@@ -388,8 +481,8 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         if self._numbered is None:
             assert self.global_position is not None and self._reservation is not None
             self._numbered = postgres.NumberedInsert(
-                self.table, self.columns, self.global_position, self._reservation.name,
-                self._reservation.channel, dialect,
+                self.table, self.columns, self.global_position, self._reservation.channel,
+                dialect,
             )
         return self._numbered
 

@@ -10,11 +10,11 @@ request-scoped session):
   Nothing (no snapshot, no lock) is held between calls. (On SQLite and on PostgreSQL with
   psycopg, the strategy's reads and most of its writes take a shorter way in this case, on
   the pool's DB-API connection, with the same transactions or none: see ``direct``.)
-* A transaction the caller began with ``session.begin()``: reads and writes happen inside it
+* A transaction open in the session, whether the caller began it with ``session.begin()``
+  or it was auto-begun by the caller's use of the session: reads and writes happen inside it
   (a write under a SAVEPOINT, so a conflict undoes only that write); the caller's commit makes
-  the items durable, together with the caller's other changes.
-* A transaction that was merely auto-begun by earlier use of the session: as above, then the
-  write commits it: when ``append`` returns, the items are stored.
+  the items durable, together with the caller's other changes. The strategy never commits
+  or rolls back a transaction it did not begin.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
+from sqlalchemy.orm import Session
 
 from . import sqlite
 from .retry import retry_transient
@@ -40,7 +40,7 @@ def run(
     """Run ``work`` with a connection, in the transaction the rules above choose."""
     transaction = session.get_transaction()
     if transaction is not None:
-        return _in_callers_transaction(session, transaction, table, work, write)
+        return _in_callers_transaction(session, table, work, write)
     bind = session.get_bind(clause=table)
     if isinstance(bind, Engine):
         engine = bind
@@ -70,17 +70,12 @@ def _in_session(session: Session, table: Table, work: Work[R], write: bool) -> R
             raise
 
 
-def _in_callers_transaction(
-    session: Session, transaction: SessionTransaction, table: Table, work: Work[R], write: bool
-) -> R:
+def _in_callers_transaction(session: Session, table: Table, work: Work[R], write: bool) -> R:
     with sqlite.guarded(_dialect_name(session, table)):
         if not write:
             return work(session.connection(_bind_arguments(table)))
         with session.begin_nested():
-            result = work(session.connection(_bind_arguments(table)))
-        if transaction.origin is SessionTransactionOrigin.AUTOBEGIN:
-            session.commit()
-        return result
+            return work(session.connection(_bind_arguments(table)))
 
 
 def _dialect_name(session: Session, table: Table) -> str:

@@ -13,6 +13,7 @@ import os
 from typing import Any
 from uuid import UUID
 
+from callers_session import CallersSessionStrategy
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
 from eventstore_core.testing import BackendTestCase
 from sqlalchemy import BigInteger, String, Uuid
@@ -66,7 +67,9 @@ class _OnDatabase(BackendTestCase):
 
     __test__ = False
     uri: str
-    backend_name = "sqlalchemy"
+    backend_name: str | None = "sqlalchemy"
+    #: The strategy the cases run on; the caller's-session runs (at the end) change it.
+    strategy_class: Any = SQLAlchemyActiveRecordStrategy
     #: record -> (item class, record class)
     records: dict[str, tuple[Any, Any]] = {
         "integer": (SequencedItem, IntegerSequencedItemRecord),
@@ -77,7 +80,7 @@ class _OnDatabase(BackendTestCase):
 
     def create_strategy(self, record: str = "integer") -> SQLAlchemyActiveRecordStrategy[Any]:
         item_class, record_class = self.records[record]
-        return SQLAlchemyActiveRecordStrategy(
+        return self.strategy_class(  # type: ignore[no-any-return]
             sequenced_item_class=item_class, active_record_class=record_class, uri=self.uri
         )
 
@@ -122,7 +125,7 @@ class _InMemory(_OnDatabase):
             )
             cls.datastore.setup_tables()
         item_class, record_class = self.records[record]
-        return SQLAlchemyActiveRecordStrategy(
+        return self.strategy_class(  # type: ignore[no-any-return]
             sequenced_item_class=item_class, active_record_class=record_class,
             session=cls.datastore.session,
         )
@@ -167,3 +170,18 @@ class TestMariaDB(_OnServer):
 class TestMariaDBStoredEvents(_Again, _OnServer):
     uri = MYSQL_URI
     record = "stored_event"
+
+
+# -- every case again, each call inside the caller's session transaction (issue 10) --------
+def _in_callers_session(case: type) -> type:
+    """The case on ``CallersSessionStrategy``: the second connection source. Registration
+    is proven once, by the case itself."""
+    name = case.__name__.replace("Test", "TestCallersSession", 1)
+    return type(name, (case,), {"strategy_class": CallersSessionStrategy,
+                                "backend_name": None, "config_url": None,
+                                "__module__": __name__, "__qualname__": name})
+
+
+for _case in [value for key, value in list(globals().items())
+              if key.startswith("Test") and isinstance(value, type)]:
+    globals()[_case.__name__.replace("Test", "TestCallersSession", 1)] = _in_callers_session(_case)

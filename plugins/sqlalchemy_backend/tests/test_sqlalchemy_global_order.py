@@ -1,8 +1,9 @@
-"""The global order on every database: positions in commit order, never an item skipped.
+"""The global order on every database: a position once read never has an item appear below.
 
 The conformance suite (``GlobalOrderTestCase``) checks the outcome under load; the tests here
-provoke the classic flaw deterministically, and check what the design promises besides:
-positions without gaps, the counter row, LISTEN/NOTIFY on PostgreSQL, clear errors.
+provoke the classic flaw deterministically, follow 16 writer processes with a subscriber, and
+check what the design promises besides: writers side by side on PostgreSQL, positions without
+gaps and the counter row on MariaDB, LISTEN/NOTIFY on PostgreSQL, clear errors.
 """
 
 from __future__ import annotations
@@ -104,15 +105,19 @@ def last_position(strategy: SQLAlchemyActiveRecordStrategy[Any]) -> int:
 
 # -- the flaw, provoked ----------------------------------------------------------------------
 class SequenceLikeStrategy(SQLAlchemyActiveRecordStrategy[Any]):
-    """Takes global positions the usual, flawed way: like a database sequence or an
-    auto-increment, in a transaction of their own that does not wait for the writer's."""
+    """The usual, flawed way: positions handed out at insert time like a database sequence,
+    and readers that read whatever is committed. On PostgreSQL: reads that do not stop below
+    the oldest transaction still running; on MariaDB: the counter taken in a transaction of
+    its own, which does not wait for the writer's."""
 
     def _reserve(self, conn: Connection, count: int) -> int:
+        if conn.dialect.name == "postgresql":
+            return super()._reserve(conn, count)
         with conn.engine.connect() as other, other.begin():
             return super()._reserve(other, count)
 
-    def _insert_numbered_one(self, conn: Connection, item: Any) -> bool:
-        return False  # always through _reserve
+    def _read_all_below_horizon(self, statement: Any) -> Any:
+        return statement
 
 
 class Reader:
@@ -166,7 +171,7 @@ def provoke(uri: str, strategy_class: Any) -> tuple[list[Any], bool, list[Any], 
     session = Session(datastore.engine)
     first_writer = strategy_class(session=session)
     second_writer = strategy_class(uri=uri)
-    reader = Reader(make(uri))
+    reader = Reader(strategy_class(uri=uri))
     first, second = item(uuid4(), 0, '{"writer":1}'), item(uuid4(), 0, '{"writer":2}')
     errors: list[BaseException] = []
 
@@ -200,7 +205,9 @@ def test_a_later_commit_never_overtakes_an_open_writer(uri: str) -> None:
     (first, second), held_up, while_open, at_the_end = provoke(
         uri, SQLAlchemyActiveRecordStrategy
     )
-    assert held_up  # how: writer 2 takes its positions only once writer 1 is over
+    # How: on PostgreSQL writer 2 commits at once and readers stop below writer 1's
+    # transaction; elsewhere writer 2 takes its positions only once writer 1 is over.
+    assert held_up is not uri.startswith("postgresql")
     assert second not in while_open, "writer 2's item was readable before writer 1's"
     assert first not in while_open  # not committed yet
     mine = [i for i in at_the_end if i in (first, second)]
@@ -209,7 +216,7 @@ def test_a_later_commit_never_overtakes_an_open_writer(uri: str) -> None:
 
 @pytest.mark.parametrize("server", list(SERVER_URIS))
 def test_the_usual_design_fails_that_test(server: str) -> None:
-    """The test above detects the flaw: positions taken like a sequence skip writer 1's item.
+    """The test above detects the flaw: the usual design skips writer 1's item.
 
     (Not on SQLite, which lets one writer at a time into the whole file.)
     """
@@ -222,7 +229,10 @@ def test_the_usual_design_fails_that_test(server: str) -> None:
 
 
 # -- what the design promises besides ------------------------------------------------------
-def test_positions_have_no_gaps_a_failed_or_rolled_back_write_gives_them_back(uri: str) -> None:
+def test_failed_or_rolled_back_writes_leave_nothing_and_lists_are_consecutive(uri: str) -> None:
+    """A list's items have consecutive positions; on MariaDB and SQLite positions have no
+    gaps at all (a failed or rolled back write gives them back); on PostgreSQL they come
+    from the transaction id, so there are gaps between transactions."""
     strategy = make(uri, GlobalOrderTestRecord)
     assert strategy.datastore is not None
     sequence_id = uuid4()
@@ -240,18 +250,19 @@ def test_positions_have_no_gaps_a_failed_or_rolled_back_write_gives_them_back(ur
     mine = [o for o in strategy.read_all(0, 100_000) if o.item[0] == sequence_id]
     positions = [o.global_position for o in mine]
     assert [o.item[1] for o in mine] == [0, 1, 2]
-    assert positions == [positions[0], positions[0] + 1, positions[0] + 2]
+    assert positions[2] == positions[1] + 1 and positions[1] > positions[0]
+    if not uri.startswith("postgresql"):
+        assert positions == [positions[0], positions[0] + 1, positions[0] + 2]
     session.close()
     strategy.close()
 
 
-@pytest.mark.parametrize("server", list(SERVER_URIS))
-def test_counter_row_is_added_after_what_the_table_holds(server: str) -> None:
-    """A table whose counter row is missing continues after its highest position.
+def test_counter_row_is_added_after_what_the_table_holds() -> None:
+    """MariaDB: a table whose counter row is missing continues after its highest position.
 
-    (SQLite has no counter rows: its inserts always continue after the highest position.)
+    (SQLite and PostgreSQL have no counter rows.)
     """
-    strategy = make(SERVER_URIS[server], GlobalOrderTestRecord)
+    strategy = make(SERVER_URIS["mariadb"], GlobalOrderTestRecord)
     sequence_id = uuid4()
     strategy.append([item(sequence_id, 0), item(sequence_id, 1)])
     highest = last_position(strategy)
@@ -267,9 +278,8 @@ def test_counter_row_is_added_after_what_the_table_holds(server: str) -> None:
     strategy.close()
 
 
-@pytest.mark.parametrize("server", list(SERVER_URIS))
-def test_counter_set_back_by_hand_is_a_data_integrity_error(server: str) -> None:
-    strategy = make(SERVER_URIS[server], GlobalOrderTestRecord)
+def test_counter_set_back_by_hand_is_a_data_integrity_error() -> None:
+    strategy = make(SERVER_URIS["mariadb"], GlobalOrderTestRecord)
     sequence_id = uuid4()
     strategy.append([item(sequence_id, 0), item(sequence_id, 1)])
     counter = global_position_counters.c
@@ -301,7 +311,8 @@ def test_every_library_event_table_has_a_global_order(uri: str) -> None:
         assert strategy.capabilities.global_order
         start = last_position(strategy)
         strategy.append(one)
-        assert strategy.read_all(start) == [(start + 1, one)]
+        [(position, found)] = strategy.read_all(start)
+        assert found == one and position > start
         assert strategy.read_all(start, limit=0) == []
         with pytest.raises(ValueError):
             strategy.read_all(after="0")  # type: ignore[arg-type]
@@ -372,6 +383,43 @@ def test_postgres_subscriber_is_woken_by_notify(
     assert got and got[0] - written < 5, "woken by the notification, not by a 30 s poll"
 
 
+def test_postgres_subscriber_woken_while_an_older_transaction_runs_sees_the_item_after_it(
+    postgres_strategy: SQLAlchemyActiveRecordStrategy[Any],
+) -> None:
+    """The notification comes at the writer's commit, while a transaction that began before
+    it still runs (the item is above the horizon): the subscriber waits for that one to end,
+    then reads the item, without waiting for its 30 s poll."""
+    writer = make(POSTGRES_URI, GlobalOrderTestRecord)
+    subscription = CatchUpSubscription(
+        postgres_strategy, after=last_position(postgres_strategy), poll_interval=30, timeout=60
+    )
+    got: list[Any] = []
+
+    def follow() -> None:
+        for ordered in subscription:
+            got.append((time.monotonic(), ordered.item))
+            subscription.stop()
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    time.sleep(0.5)  # the subscriber has read everything and waits
+    assert writer.datastore is not None
+    one = item(uuid4(), 0)
+    with writer.datastore.engine.connect() as older:
+        older.exec_driver_sql("BEGIN")
+        older.exec_driver_sql("SELECT pg_current_xact_id()")  # an id below the writer's
+        writer.append(one)
+        time.sleep(1.0)
+        assert got == [], "not readable while the older transaction runs"
+        ended = time.monotonic()
+        older.exec_driver_sql("COMMIT")
+    follower.join(timeout=20)
+    subscription.stop()
+    writer.close()
+    assert [found for _, found in got] == [one]
+    assert got[0][0] - ended < 5, "read once the older transaction ended, not at the poll"
+
+
 def test_postgres_wait_returns_after_the_timeout_without_writes(
     postgres_strategy: SQLAlchemyActiveRecordStrategy[Any],
 ) -> None:
@@ -414,8 +462,117 @@ def test_postgres_lists_go_in_through_copy_with_or_without_global_order(
     assert copies == [5, 3, 2]
     assert [i.position for i in strategy.get_items(sequence_id)] == list(range(9))
     if strategy.global_position is not None:
-        ordered = [o for o in strategy.read_all(0, limit=10_000) if o.item[0] == sequence_id]
+        ordered = [o for o in strategy.read_all(0, limit=100_000) if o.item[0] == sequence_id]
         assert [o.item.position for o in ordered] == list(range(9))
         positions = [o.global_position for o in ordered]
-        assert positions == list(range(positions[0], positions[0] + 9))
+        assert positions[6:] == list(range(positions[6], positions[6] + 3))  # one list
     strategy.close()
+
+
+# -- PostgreSQL: positions from the transaction id --------------------------------------------
+def test_postgres_appends_of_one_transaction_continue_its_positions() -> None:
+    """Two appends in a caller's transaction: the second continues after the first, and
+    nothing of it is readable before the commit."""
+    strategy = make(POSTGRES_URI, GlobalOrderTestRecord)
+    assert strategy.datastore is not None
+    session = Session(strategy.datastore.engine)
+    in_session = SQLAlchemyActiveRecordStrategy(
+        active_record_class=GlobalOrderTestRecord, session=session
+    )
+    start = last_position(strategy)
+    sequence_id = uuid4()
+    with session.begin():
+        in_session.append([item(sequence_id, 0), item(sequence_id, 1)])
+        in_session.append(item(sequence_id, 2))
+        in_session.append([item(sequence_id, 3), item(sequence_id, 4)])
+        assert strategy.read_all(start) == []  # held back until the transaction ends
+    mine = [o for o in strategy.read_all(start, 100) if o.item[0] == sequence_id]
+    assert [o.item for o in mine] == [item(sequence_id, p) for p in range(5)]
+    first = mine[0].global_position
+    assert [o.global_position for o in mine] == list(range(first, first + 5))
+    session.close()
+    strategy.close()
+
+
+def test_postgres_refuses_more_items_than_a_transaction_has_positions() -> None:
+    from eventstore_core.exceptions import InvalidEventError
+
+    from eventstore_sqlalchemy.postgres import ITEMS_PER_TRANSACTION
+
+    strategy = make(POSTGRES_URI, GlobalOrderTestRecord)
+    sequence_id = uuid4()
+    too_many = [item(sequence_id, p) for p in range(ITEMS_PER_TRANSACTION + 1)]
+    with pytest.raises(InvalidEventError, match="at most 65,536 items"):
+        strategy.append(too_many)
+    assert strategy.get_items(sequence_id) == []
+    strategy.close()
+
+
+# -- 16 writer processes and a subscriber --------------------------------------------------
+WRITERS, LISTS, LIST_SIZE = 16, 8, 10
+
+
+def write_lists(uri: str, run: int, number: int, start: Any) -> None:
+    """One writer process: ``LISTS`` lists of ``LIST_SIZE`` items to two sequences of its own."""
+    start.wait(60)
+    strategy = make(uri, GlobalOrderTestRecord)
+    sequences = [UUID(int=(run << 64) + 2 * number + n) for n in range(2)]
+    for index in range(LISTS):
+        sequence_id = sequences[index % 2]
+        first = (index // 2) * LIST_SIZE
+        strategy.append([
+            item(sequence_id, first + n, f'{{"writer":{number}}}') for n in range(LIST_SIZE)
+        ])
+    strategy.close()
+
+
+def test_16_writer_processes_and_a_subscriber_see_every_item_once_in_order(uri: str) -> None:
+    """While 16 processes append lists side by side, a catch-up subscription follows the
+    table: it sees every item exactly once, in increasing positions, each sequence in order,
+    and reading the table again afterwards gives the same order."""
+    import multiprocessing
+
+    reader = make(uri, GlobalOrderTestRecord)
+    start_position = last_position(reader)
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    run = uuid4().int >> 64
+    writers = [
+        context.Process(target=write_lists, args=(uri, run, number, start))
+        for number in range(WRITERS)
+    ]
+    for process in writers:
+        process.start()
+    expected = WRITERS * LISTS * LIST_SIZE
+    subscription = CatchUpSubscription(
+        reader, after=start_position, page_size=37, timeout=120, poll_interval=0.02
+    )
+    seen: list[Any] = []
+
+    def follow() -> None:
+        for ordered in subscription:
+            seen.append(ordered)
+            if len(seen) >= expected:
+                subscription.stop()
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    start.set()
+    for process in writers:
+        process.join(timeout=180)
+    follower.join(timeout=120)
+    subscription.stop()
+    assert [process.exitcode for process in writers] == [0] * WRITERS
+    assert len(seen) == expected, "every item seen by the subscriber"
+    positions = [o.global_position for o in seen]
+    assert positions == sorted(set(positions)), "each once, in increasing positions"
+    by_sequence: dict[Any, list[int]] = {}
+    for ordered in seen:
+        by_sequence.setdefault(ordered.item.sequence_id, []).append(ordered.item.position)
+    assert len(by_sequence) == 2 * WRITERS
+    assert all(found == list(range(LISTS // 2 * LIST_SIZE)) for found in by_sequence.values())
+    again: list[Any] = []
+    while page := reader.read_all(again[-1].global_position if again else start_position):
+        again.extend(page)
+    assert again == seen, "the order never changes once read"
+    reader.close()

@@ -106,7 +106,8 @@ def test_conflict_inside_the_callers_transaction_undoes_only_the_append(engine: 
     assert stored(engine, sequence_id) == [0, 1, 2]
 
 
-def test_append_commits_a_transaction_that_was_only_auto_begun(engine: Engine) -> None:
+def test_an_auto_begun_transaction_is_the_callers_too(engine: Engine) -> None:
+    """The append happens inside it; the caller's commit stores it (never ours)."""
     session = Session(engine)
     strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
         session=session
@@ -115,7 +116,9 @@ def test_append_commits_a_transaction_that_was_only_auto_begun(engine: Engine) -
     assert session.in_transaction()
     sequence_id = uuid4()
     strategy.append(item(sequence_id, 0))
-    assert not session.in_transaction()
+    assert session.in_transaction()
+    assert stored(engine, sequence_id) == []
+    session.commit()
     assert stored(engine, sequence_id) == [0]
 
 
