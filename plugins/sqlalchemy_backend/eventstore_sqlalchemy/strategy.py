@@ -444,6 +444,13 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         if self.datastore is not None:
             self.datastore.drop_connection()
 
+    def describe(self) -> dict[str, Any]:
+        """The table, its counts and its size on disk, for ``eventstore info``."""
+        from .describe import describe
+
+        return self._checked(lambda: self._run(
+            lambda conn: describe(conn, self.table, self.columns[0], self.global_position)))
+
     # -- plumbing -----------------------------------------------------------------------
     def current_session(self) -> Session:
         """The ``Session`` to use now (this thread's own, for a scoped session)."""
