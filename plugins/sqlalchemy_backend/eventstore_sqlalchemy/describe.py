@@ -43,7 +43,7 @@ def describe(conn: Connection, table: Table, sequence_id: Column[Any],
     if dialect in TABLE_SIZE:
         size = conn.execute(text(TABLE_SIZE[dialect]), {"name": table.name}).scalar()
         if size is not None:
-            entry["bytes"] = int(size)
+            entry["bytes"] = described["size_bytes"] = int(size)
     elif dialect == "sqlite":
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
         page_size = conn.exec_driver_sql("PRAGMA page_size").scalar()
