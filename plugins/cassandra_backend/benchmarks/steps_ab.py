@@ -1,16 +1,17 @@
 """The sync strategy before and after its operations became step functions, A B A B.
 
     .venv/bin/python plugins/cassandra_backend/benchmarks/steps_ab.py [--before COMMIT]
-        [--rounds 7]
+        [--rounds 200] [--async]
 
 A is the package ``eventstore_cassandra`` as of ``--before`` (a git commit; default
 ``3652da9``, the last one before the step functions), copied out of git into a temporary
 directory under another name; B is the package as installed. Each round runs A then B (or B
-then A, alternating) on the single node, the feed on (the default):
+then A, alternating) on the single node, the feed on (the default), operation by operation
+(A B, B A, ...), ``--rounds`` operations a side for each measure:
 
-* W1-like: 20 appends of 100 events to one new sequence (events/s);
-* W2-like: 100 appends of 1 event to new sequences (median latency);
-* reads: a 1,000-event sequence whole, and its last 10 descending (median latency).
+* W1-like: an append of 100 events to a new sequence (time per event);
+* W2-like: an append of 1 event to a new sequence;
+* reads: a 1,000-event sequence whole, and its last 10 descending.
 
 Prints each measure's median of the pair-by-pair ratios B/A of time (below 1: B is faster).
 With ``--async``, a third side C, ``AsyncCassandraActiveRecordStrategy`` on one task (each
@@ -73,42 +74,34 @@ class Side:
         return result if self.loop is None else self.loop.run_until_complete(result)
 
 
-def w1(side: Side) -> float:
-    """Seconds per event of 20 appends of 100 events."""
-    sequence_id = uuid4()
-    batches = [items(sequence_id, range(n * 100, n * 100 + 100)) for n in range(20)]
+def timed(side: Side, operation: Callable[[], Any]) -> float:
     started = time.perf_counter()
-    for batch in batches:
-        side(side.strategy.append(batch))
-    return (time.perf_counter() - started) / 2000
+    side(operation())
+    return time.perf_counter() - started
+
+
+def w1(side: Side) -> float:
+    """Seconds per event of one append of 100 events (to a new sequence)."""
+    batch = items(uuid4(), range(100))
+    return timed(side, lambda: side.strategy.append(batch)) / 100
 
 
 def w2(side: Side) -> float:
-    """Median seconds of 100 appends of one event."""
-    times = []
-    for _ in range(100):
-        item = items(uuid4(), range(1))[0]
-        started = time.perf_counter()
-        side(side.strategy.append(item))
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    """Seconds of one append of one event (to a new sequence)."""
+    item = items(uuid4(), range(1))[0]
+    return timed(side, lambda: side.strategy.append(item))
 
 
 def reader(sequence_id: Any, **bounds: Any) -> Callable[[Side], float]:
     def read(side: Side) -> float:
-        times = []
-        for _ in range(30):
-            started = time.perf_counter()
-            side(side.strategy.get_items(sequence_id, **bounds))
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
+        return timed(side, lambda: side.strategy.get_items(sequence_id, **bounds))
     return read
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="3652da9")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=200, help="operations per side")
     parser.add_argument("--async", dest="with_async", action="store_true")
     args = parser.parse_args()
     keyspace = os.environ.get("EVENTSTORE_CASSANDRA_TEST_KEYSPACE", "eventstore_tests") + "_bench"
@@ -130,25 +123,27 @@ def main() -> None:
         for n in range(10):
             sides["B"].strategy.append(items(long, range(n * 100, n * 100 + 100)))
         measures: dict[str, Callable[[Side], float]] = {
-            "W1 append 100 (s/event)": w1,
-            "W2 append 1 (median s)": w2,
-            "read 1,000 whole (median s)": reader(long),
-            "read last 10 desc (median s)": reader(long, limit=10, is_ascending=False),
+            "W1 append 100 (per event)": w1,
+            "W2 append 1": w2,
+            "read 1,000 whole": reader(long),
+            "read last 10 desc": reader(long, limit=10, is_ascending=False),
         }
         for measure in measures.values():  # warm up every side (prepared statements, pools)
             for warmed in sides.values():
-                measure(warmed)
+                for _ in range(10):
+                    measure(warmed)
         figures: dict[str, dict[str, list[float]]] = {
             name: {side: [] for side in sides} for name in measures}
-        for round_ in range(args.rounds):
-            order = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
-            for name, measure in measures.items():
+        for name, measure in measures.items():
+            for round_ in range(args.rounds):
+                order = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
                 for side in order:
                     figures[name][side].append(measure(sides[side]))
         for closing in sides.values():
             closing(closing.strategy.close())
         loop.close()
-    print(f"{args.rounds} rounds, A = {args.before} (sync), B = installed (sync)"
+    print(f"{args.rounds} operations a side, alternated one by one; A = {args.before} (sync), "
+          f"B = installed (sync)"
           + (", C = installed (async, one task)" if args.with_async else "")
           + "; medians, and the median of pair-by-pair ratios of time")
     for name, by_side in figures.items():
