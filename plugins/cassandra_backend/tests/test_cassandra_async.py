@@ -14,6 +14,8 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from cassandra import OperationTimedOut, WriteTimeout, WriteType
+from cassandra.query import BatchStatement
 from cassandra_server import TEST_KEYSPACE, test_settings
 from eventstore_core.aio import AsyncEventStore
 from eventstore_core.exceptions import ConcurrencyError, DatastoreError, OutcomeUnknownError
@@ -21,7 +23,12 @@ from eventstore_core.sequenceditem import SequencedItem
 from eventstore_core.testing import AsyncBackendTestCase
 from test_cassandra_conformance import _OwnConnection
 
-from eventstore_cassandra import AsyncCassandraActiveRecordStrategy, CassandraActiveRecordStrategy
+from eventstore_cassandra import (
+    AsyncCassandraActiveRecordStrategy,
+    CassandraActiveRecordStrategy,
+    CassandraDatastore,
+)
+from eventstore_cassandra import outcome as outcome_module
 
 TOPIC = "eventstore_core.events#DomainEvent"
 
@@ -197,5 +204,117 @@ def test_a_long_sequence_is_read_through_several_pages() -> None:
         assert await small_pages.get_items(sequence_id, is_ascending=False) == stored[::-1]
         assert await small_pages.get_items(sequence_id, gte=10, limit=25) == stored[10:35]
         await small_pages.close()
+
+    asyncio.run(main())
+
+
+class _Failed:
+    """What ``execute_async`` returns for a request that failed with ``error``: the driver's
+    future's two methods the bridge uses."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def add_callbacks(self, callback: Any, errback: Any) -> None:
+        errback(self.error)
+
+    def result(self) -> Any:
+        raise self.error
+
+
+class FaultyAsyncSession:
+    """The real session, but the next conditional write fails with ``fault`` (applied first
+    or not), and the ``fail_again`` ones after it time out without being sent."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.fault: BaseException | None = None
+        self.apply_first = False
+        self.fail_again = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def execute_async(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        is_write = isinstance(statement, BatchStatement) or not statement.is_idempotent
+        if is_write and self.fault is not None:
+            fault, self.fault = self.fault, None
+            if self.apply_first:
+                self.real.execute(statement, *args, **kwargs)
+            return _Failed(fault)
+        if is_write and self.fail_again:
+            self.fail_again -= 1
+            return _Failed(OperationTimedOut({"127.0.0.1:9042": "Client request timeout"}))
+        return self.real.execute_async(statement, *args, **kwargs)
+
+
+def cas_timeout() -> WriteTimeout:
+    return WriteTimeout("Operation timed out - received only 0 responses.", consistency=6,
+                        required_responses=1, received_responses=0, write_type=WriteType.CAS)
+
+
+@pytest.fixture
+def faulty(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(outcome_module, "PROPOSE_AGAIN_PAUSES", (0.01, 0.3))
+    datastore = CassandraDatastore(settings=test_settings())
+    datastore.setup_connection(make_default=False)
+    datastore.setup_tables()
+    session = FaultyAsyncSession(datastore.session)
+    yield session, AsyncCassandraActiveRecordStrategy(session=session, keyspace=TEST_KEYSPACE)
+    datastore.drop_connection()
+
+
+@pytest.mark.parametrize("apply_first", [True, False])
+def test_an_unknown_outcome_is_settled_by_the_same_steps(faulty: Any, apply_first: bool) -> None:
+    """Applied or not when the answer was lost: stored once, the append returns normally;
+    another writer's row: ConcurrencyError; proposing again fails too: unknown."""
+    session, strategy = faulty
+
+    async def main() -> None:
+        sequence_id = uuid4()
+        session.fault, session.apply_first = cas_timeout(), apply_first
+        await strategy.append(batch(sequence_id, range(3)))
+        assert await strategy.get_items(sequence_id) == batch(sequence_id, range(3))
+
+        theirs = batch(sequence_id, range(3, 4), writer="them")
+        await strategy.append(theirs)
+        session.fault = cas_timeout()
+        with pytest.raises(ConcurrencyError, match="position 3"):
+            await strategy.append(batch(sequence_id, range(3, 6)))
+
+        other = uuid4()
+        session.fault, session.apply_first, session.fail_again = cas_timeout(), apply_first, 3
+        with pytest.raises(OutcomeUnknownError, match="unknown"):
+            await strategy.append(batch(other, range(2)))
+        assert len(await strategy.get_items(other)) == (2 if apply_first else 0)
+
+    asyncio.run(main())
+
+
+def test_cancelled_while_settling_ends_once_settled(faulty: Any) -> None:
+    """Cancelled while the unknown outcome is being settled (during the pause between two
+    proposals): the task ends when settling did, with CancelledError if it could tell (the
+    rows are there now) and OutcomeUnknownError if it could not; never as failed."""
+    session, strategy = faulty
+
+    async def cancel_while_settling(fail_again: int) -> tuple[Any, BaseException]:
+        sequence_id = uuid4()
+        session.fault, session.apply_first, session.fail_again = cas_timeout(), False, fail_again
+        task = asyncio.create_task(strategy.append(batch(sequence_id, range(3))))
+        await asyncio.sleep(0.15)  # inside the pause of 0.3 s after the second try failed
+        task.cancel()
+        try:
+            await task
+        except BaseException as error:  # noqa: BLE001 - what the task ended with
+            return sequence_id, error
+        raise AssertionError("the cancelled append returned normally")
+
+    async def main() -> None:
+        sequence_id, error = await cancel_while_settling(2)  # the third try gets through
+        assert isinstance(error, asyncio.CancelledError)
+        assert await strategy.get_items(sequence_id) == batch(sequence_id, range(3))
+        sequence_id, error = await cancel_while_settling(3)  # every try fails
+        assert isinstance(error, OutcomeUnknownError), error
+        assert await strategy.get_items(sequence_id) == []
 
     asyncio.run(main())
