@@ -60,10 +60,15 @@ class TestClusterKit(_OwnConnection):
 
 
 class TestAsyncClusterKit(AsyncBackendTestCase, TestClusterKit):
-    """The kit in its async form on the cluster: the same tests through the async strategy."""
+    """The kit in its async form on the cluster: the same tests through the async strategy.
+
+    Few tasks: with 16 racing for one partition's positions on three nodes sharing two busy
+    cores, Paxos contention made appends end with OutcomeUnknownError ("proposal accepted by
+    1 but not a quorum", after the settling proposals timed out too): a true answer, but
+    not what the test expects of a healthy cluster."""
 
     events_per_writer = 100
-    tasks = 16
+    tasks = 4
     cancellations = 12
 
     def create_async_strategy(self, record: str = "integer") -> Any:
