@@ -4,7 +4,7 @@ Everything a user needs is importable from here::
 
     from eventstore_cassandra import (
         CassandraSettings, CassandraDatastore, CassandraActiveRecordStrategy,
-        IntegerSequencedItemRecord, StoredEventRecord,
+        AsyncCassandraActiveRecordStrategy, IntegerSequencedItemRecord, StoredEventRecord,
     )
 
 The names are imported on first use (a module ``__getattr__``), so that loading the plugin
@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .aio import AsyncCassandraActiveRecordStrategy
     from .datastore import CassandraDatastore
     from .records import (
         CassandraRecord,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 #: public name -> (module, attribute)
 _EXPORTS = {
+    "AsyncCassandraActiveRecordStrategy": ("aio", "AsyncCassandraActiveRecordStrategy"),
     "CassandraActiveRecordStrategy": ("strategy", "CassandraActiveRecordStrategy"),
     "CassandraDatastore": ("datastore", "CassandraDatastore"),
     "CassandraRecord": ("records", "CassandraRecord"),
@@ -41,6 +43,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AsyncCassandraActiveRecordStrategy",
     "CassandraActiveRecordStrategy",
     "CassandraDatastore",
     "CassandraRecord",

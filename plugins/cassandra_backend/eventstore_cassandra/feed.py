@@ -75,7 +75,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cassandra.cluster import Session
 from cassandra.query import BatchStatement, BatchType
 from eventstore_core.activerecordstrategy import OrderedItem
 from eventstore_core.exceptions import DatastoreError, EventStoreError, InvalidEventError
@@ -83,6 +82,7 @@ from eventstore_core.exceptions import DatastoreError, EventStoreError, InvalidE
 from .errors import describe, translate
 from .settings import CassandraSettings
 from .statements import RecordStatements
+from .steps import Execute, ExecuteAll, Steps, rest_of, rows_of
 
 log = logging.getLogger(__name__)
 
@@ -127,16 +127,17 @@ class Announcement:
 
 
 class Feed:
-    """Writes and reads the feed of one record table on one connection."""
+    """Writes and reads the feed of one record table on one connection.
+
+    Its operations are step functions (see ``steps``): the sync and the async strategy run
+    the same steps."""
 
     def __init__(
         self,
-        session: Session,
         statements: RecordStatements,
         settings: CassandraSettings,
         step: StepHook,
     ) -> None:
-        self.session = session
         self.statements = statements
         self.settings = settings
         self.step = step
@@ -145,7 +146,7 @@ class Feed:
         self._indexed: set[int] = set()  # buckets whose index rows this process wrote
 
     # -- writing ------------------------------------------------------------------------
-    def announce(self, sequence_id: Any, first: Any, last: Any) -> Announcement:
+    def announce(self, sequence_id: Any, first: Any, last: Any) -> Steps[Announcement]:
         """Step 1: a feed entry for an append of ``first``..``last`` of ``sequence_id``."""
         endpoints = self.settings.endpoints
         for _ in range(ANNOUNCE_TRIES):
@@ -160,8 +161,7 @@ class Feed:
                 index = self.statements.index()
                 statements += [index.bind((0, 0, day)), index.bind((1, day, bucket))]
             try:
-                for future in [self.session.execute_async(s) for s in statements]:
-                    future.result()
+                yield ExecuteAll(statements)
             except Exception as error:
                 raise translate(
                     error, f"feed entry of an append to sequence {sequence_id} (nothing of the "
@@ -179,7 +179,7 @@ class Feed:
             f"at Cassandra {endpoints}; nothing of the append was written"
         )
 
-    def finish(self, announcement: Announcement, items: Sequence[Any]) -> None:
+    def finish(self, announcement: Announcement, items: Sequence[Any]) -> Steps[None]:
         """Step 3, after the rows are stored: confirm the entry if the append was late."""
         self.step("stored")
         if time.monotonic() - announcement.started <= self.write_window:
@@ -188,7 +188,7 @@ class Feed:
         positions = [item[1] for item in items]
         for _ in range(CONFIRM_ROUNDS):
             try:
-                state = self.decide(announcement, CONFIRMED)
+                state = yield from self.decide(announcement, CONFIRMED)
             except Exception as error:
                 # Undecided, a reader will find the rows and adopt them; voided, it would be
                 # missed: say so loudly (this is the one case outside the feed's bounds).
@@ -201,8 +201,9 @@ class Feed:
             # A reader voided the entry before our rows were visible: announce them again.
             # The rows are stored, so nothing here may raise (the append is done).
             try:
-                new = self.announce(sequence_id, min(positions), max(positions))
-                moved = self._rehome(sequence_id, positions, announcement.nonce, new.nonce)
+                new = yield from self.announce(sequence_id, min(positions), max(positions))
+                moved = yield from self._rehome(
+                    sequence_id, positions, announcement.nonce, new.nonce)
             except EventStoreError as error:
                 log.error("the feed entry of the append to sequence %s at positions %s was "
                           "voided and announcing it again failed (%s): the feed misses it",
@@ -220,27 +221,30 @@ class Feed:
         log.error("the feed entry of the append to sequence %s was voided %d times in a row",
                   sequence_id, CONFIRM_ROUNDS)
 
-    def _rehome(self, sequence_id: Any, positions: Sequence[Any], old: int, new: int) -> bool:
+    def _rehome(
+        self, sequence_id: Any, positions: Sequence[Any], old: int, new: int
+    ) -> Steps[bool]:
         """Move the rows from feed entry ``old`` to ``new`` (one conditional batch)."""
         rehome = self.statements.rehome()
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
         for position in positions:
             batch.add(rehome.bind((new, sequence_id, position, old)))
         try:
-            return bool(self.session.execute(batch).current_rows[0][0])
+            result = yield Execute(batch)
+            return bool(result.current_rows[0][0])
         except Exception as error:
             raise translate(error, f"re-announcing the append to sequence {sequence_id} in "
                             f"the feed (it is stored)", self.settings.endpoints) from error
 
-    def decide(self, entry: Announcement | Entry, state: str) -> str:
+    def decide(self, entry: Announcement | Entry, state: str) -> Steps[str]:
         """Set an entry's state if it has none; return the state it has now."""
-        result = self.session.execute(
+        result = yield Execute(
             self.statements.decide().bind((state, entry.bucket, entry.ts, entry.nonce)))
         row = result.current_rows[0]
         return state if row[0] else str(row[1])
 
     # -- reading ------------------------------------------------------------------------
-    def read(self, after: int, limit: int, item_class: type[Any]) -> list[OrderedItem]:
+    def read(self, after: int, limit: int, item_class: type[Any]) -> Steps[list[OrderedItem]]:
         """Items with a global position above ``after`` and older than the delay, in order."""
         horizon = now_us() - self.delay_us
         if horizon <= 0 or limit == 0:
@@ -249,18 +253,19 @@ class Feed:
         if low_ts >= horizon:
             return []
         out: list[OrderedItem] = []
-        days = self._index_values(0, 0, low_ts // DAY_US, (horizon - 1) // DAY_US)
+        days = yield from self._index_values(0, 0, low_ts // DAY_US, (horizon - 1) // DAY_US)
         for day in days:
             buckets_per_day = DAY_US // BUCKET_US
-            buckets = self._index_values(
+            buckets = yield from self._index_values(
                 1, day, max(low_ts // BUCKET_US, day * buckets_per_day),
                 min((horizon - 1) // BUCKET_US, (day + 1) * buckets_per_day - 1),
             )
             for bucket in buckets:
                 cursor = max((low_ts, low_nonce), (bucket * BUCKET_US, 0))
                 while True:
-                    entries = self._entries(bucket, cursor, horizon)
-                    for entry, rows in zip(entries, self._settled(entries), strict=True):
+                    entries = yield from self._entries(bucket, cursor, horizon)
+                    settled = yield from self._settled(entries)
+                    for entry, rows in zip(entries, settled, strict=True):
                         new = tuple.__new__
                         for index, row in enumerate(rows):
                             item = new(item_class, (entry.sequence_id, *row))
@@ -274,37 +279,44 @@ class Feed:
                     cursor = (entries[-1].ts, entries[-1].nonce + 1)
         return out
 
-    def _index_values(self, level: int, key: int, low: int, high: int) -> list[int]:
+    def _index_values(self, level: int, key: int, low: int, high: int) -> Steps[list[int]]:
         if low > high:
             return []
-        rows = self.session.execute(self.statements.index_values().bind((level, key, low, high)))
+        rows = yield from rows_of(self.statements.index_values().bind((level, key, low, high)))
         return [row[0] for row in rows]
 
-    def _entries(self, bucket: int, cursor: tuple[int, int], horizon: int) -> list[Entry]:
-        rows = self.session.execute(self.statements.entries().bind(
+    def _entries(self, bucket: int, cursor: tuple[int, int], horizon: int) -> Steps[list[Entry]]:
+        result = yield Execute(self.statements.entries().bind(
             (bucket, cursor[0], cursor[1], horizon, ENTRIES_PER_PAGE)))
-        return [Entry(bucket, *row) for row in rows]
+        return [Entry(bucket, *row) for row in result.current_rows]
 
-    def _settled(self, entries: Sequence[Entry]) -> list[list[tuple[Any, Any, Any]]]:
+    def _settled(self, entries: Sequence[Entry]) -> Steps[list[list[tuple[Any, Any, Any]]]]:
         """The rows of each entry, deciding first the entries nobody has decided.
 
         The reads of one page go out together, then its decisions (LWTs) together.
         """
-        reads = [None if entry.state == VOIDED else self.session.execute_async(
-            self.statements.announced().bind((entry.sequence_id, entry.first, entry.last)))
-            for entry in entries]
-        found = [[] if read is None else _announced_by(read.result(), entry)
-                 for entry, read in zip(entries, reads, strict=True)]
+        reads = {n: self.statements.announced().bind((entry.sequence_id, entry.first, entry.last))
+                 for n, entry in enumerate(entries) if entry.state != VOIDED}
+        answers = yield ExecuteAll(list(reads.values()))
+        found: list[list[tuple[Any, Any, Any]]] = [[] for _ in entries]
+        for (n, statement), answer in zip(reads.items(), answers, strict=True):
+            rows = answer.current_rows
+            if answer.paging_state is not None:  # an append of more rows than a page
+                rows = rows + (yield from rest_of(statement, answer))
+            found[n] = _announced_by(rows, entries[n])
         wanted = {n: ADOPTED if found[n] else VOIDED
                   for n, entry in enumerate(entries) if entry.state is None}
-        for n, state in self._decide_all(entries, wanted).items():
+        decided = yield from self._decide_all(entries, wanted)
+        for n, state in decided.items():
             if state == VOIDED:
                 found[n] = []
             elif state != wanted[n]:  # the writer confirmed after our read found nothing
-                found[n] = self._rows(entries[n])
+                found[n] = yield from self._rows(entries[n])
         return found
 
-    def _decide_all(self, entries: Sequence[Entry], wanted: dict[int, str]) -> dict[int, str]:
+    def _decide_all(
+        self, entries: Sequence[Entry], wanted: dict[int, str]
+    ) -> Steps[dict[int, str]]:
         """Decide entries of one bucket in one conditional batch (one Paxos round: LWTs on
         one partition take turns, so one per entry would contend); the states they have."""
         decided: dict[int, str] = {}
@@ -316,7 +328,7 @@ class Feed:
             for n, state in pending.items():
                 entry = entries[n]
                 batch.add(decide.bind((state, entry.bucket, entry.ts, entry.nonce)))
-            result = self.session.execute(batch)
+            result = yield Execute(batch)
             rows = result.current_rows
             if rows[0][0]:
                 decided.update(pending)
@@ -338,9 +350,10 @@ class Feed:
                 )
         return decided
 
-    def _rows(self, entry: Entry) -> list[tuple[Any, Any, Any]]:
-        return _announced_by(self.session.execute(self.statements.announced().bind(
-            (entry.sequence_id, entry.first, entry.last))), entry)
+    def _rows(self, entry: Entry) -> Steps[list[tuple[Any, Any, Any]]]:
+        rows = yield from rows_of(self.statements.announced().bind(
+            (entry.sequence_id, entry.first, entry.last)))
+        return _announced_by(rows, entry)
 
 
 def _announced_by(rows: Any, entry: Entry) -> list[tuple[Any, Any, Any]]:

@@ -22,19 +22,21 @@ The answer to the second proposal is final:
   the caller must settle by reading the sequence before deciding to retry.
 
 "Not applied" is never reported after an unknown outcome: it cannot be proven.
+
+``settle`` is a step function (see ``steps``): the sync and the async strategy run the same
+settling, one with blocking calls, the other awaiting.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from cassandra.cluster import Session
 from eventstore_core.exceptions import ConcurrencyError, OutcomeUnknownError
 
 from .errors import describe
 from .records import FEED_COLUMN
+from .steps import Execute, Sleep, Steps
 
 #: Pauses between attempts of the second proposal (so it is tried len + 1 times).
 PROPOSE_AGAIN_PAUSES = (0.25, 1.0)
@@ -44,7 +46,6 @@ SETTLE_TIMEOUT = 2.0
 
 
 def settle(
-    session: Session,
     statement: Any,
     items: Sequence[Any],
     feed_id: int | None,
@@ -52,18 +53,18 @@ def settle(
     endpoints: str,
     request_timeout: float,
     column_names: Sequence[str],
-) -> None:
+) -> Steps[None]:
     """Return if ``items`` are stored (by the failed write or now), else raise what happened."""
     sequence_id = items[0][0]
     what = f"append of {_positions_text([item[1] for item in items])} of sequence {sequence_id}"
     last: BaseException = error
     for pause in (*PROPOSE_AGAIN_PAUSES, None):
         try:
-            result = session.execute(statement, timeout=max(request_timeout, SETTLE_TIMEOUT))
+            result = yield Execute(statement, timeout=max(request_timeout, SETTLE_TIMEOUT))
         except Exception as again:
             last = again
             if pause is not None:
-                time.sleep(pause)
+                yield Sleep(pause)
             continue
         rows = result.current_rows
         if not rows or rows[0][0]:

@@ -1,6 +1,7 @@
 """Registers the ``cassandra`` backend with eventstore (entry point group ``eventstore``).
 
-``EventStore.from_config("cassandra", hosts=["10.0.0.1"], keyspace="shop")`` ends here. Each
+``EventStore.from_config("cassandra", hosts=["10.0.0.1"], keyspace="shop")`` ends here, and
+``AsyncEventStore.from_config(...)`` with the same options (``create_async_strategy``). Each
 option also comes from ``EVENTSTORE_<NAME>``, and when neither is given, from the
 ``CASSANDRA_*`` variable that ``CassandraSettings`` reads (``CASSANDRA_HOSTS``, ...). So does
 the configuration string ``from_config("cassandra://user:password@h1,h2,h3:9042/shop")``.
@@ -20,7 +21,8 @@ from eventstore_core.hookspecs import BackendRegistrar
 from eventstore_core.urls import StoreURL
 
 if TYPE_CHECKING:
-    from .strategy import CassandraActiveRecordStrategy
+    from .aio import AsyncCassandraActiveRecordStrategy
+    from .strategy import CassandraActiveRecordStrategy, CassandraStrategyBase
 
 #: ``record=`` choices (see ``_record_class``). Items are ``SequencedItem``s whatever the
 #: table (columns are bound by field order, not name), as ``from_config``'s mapper makes them.
@@ -64,7 +66,6 @@ OPTIONS = (
 )
 
 
-
 def create_strategy(
     record: str = "integer",
     hosts: Any = None,
@@ -86,6 +87,37 @@ def create_strategy(
 
     An option left None takes its value from ``CassandraSettings`` (``CASSANDRA_*``).
     """
+    from .strategy import CassandraActiveRecordStrategy
+
+    return _make(CassandraActiveRecordStrategy, record, locals())  # type: ignore[return-value]
+
+
+def create_async_strategy(
+    record: str = "integer",
+    hosts: Any = None,
+    port: int | None = None,
+    keyspace: str | None = None,
+    replication_factor: int | None = None,
+    replication_strategy: str | None = None,
+    consistency_level: str | None = None,
+    serial_consistency_level: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    connect_timeout: float | None = None,
+    request_timeout: float | None = None,
+    feed: bool | None = None,
+    feed_delay: float | None = None,
+    feed_write_window: float | None = None,
+) -> AsyncCassandraActiveRecordStrategy[Any]:
+    """``create_strategy``'s async twin (same options): for ``AsyncEventStore``."""
+    from .aio import AsyncCassandraActiveRecordStrategy
+
+    return _make(AsyncCassandraActiveRecordStrategy, record, locals())  # type: ignore[return-value]
+
+
+def _make(strategy_class: type[CassandraStrategyBase[Any]], record: str,
+          arguments: dict[str, Any]) -> CassandraStrategyBase[Any]:
+    """A strategy of ``strategy_class`` from the factory's ``arguments`` (its options)."""
     if record not in RECORD_NAMES:
         raise ConfigurationError(
             f"record={record!r} is not one of {', '.join(RECORD_NAMES)} "
@@ -94,28 +126,19 @@ def create_strategy(
     from eventstore_core.sequenceditem import SequencedItem
 
     from .settings import CassandraSettings, parse_hosts
-    from .strategy import CassandraActiveRecordStrategy
 
-    options = {
-        "hosts": hosts, "port": port, "keyspace": keyspace,
-        "replication_factor": replication_factor, "replication_strategy": replication_strategy,
-        "consistency_level": consistency_level,
-        "serial_consistency_level": serial_consistency_level,
-        "username": username, "password": password,
-        "connect_timeout": connect_timeout, "request_timeout": request_timeout,
-        "feed": feed, "feed_delay": feed_delay, "feed_write_window": feed_write_window,
-    }
-    given = {name: value for name, value in options.items() if value is not None}
+    given = {option.name: arguments[option.name] for option in OPTIONS
+             if option.name != "record" and arguments[option.name] is not None}
     if "hosts" in given:
         try:
             given["hosts"] = parse_hosts(given["hosts"])
         except (TypeError, ValueError) as error:
-            raise ConfigurationError(f"option hosts={hosts!r}: {error}") from None
+            raise ConfigurationError(f"option hosts={arguments['hosts']!r}: {error}") from None
     try:
         settings = CassandraSettings(**given)
     except TypeError as error:
         raise ConfigurationError(f"backend 'cassandra': {error}") from None
-    return CassandraActiveRecordStrategy(
+    return strategy_class(
         active_record_class=_record_class(record), sequenced_item_class=SequencedItem,
         settings=settings,
     )
@@ -173,4 +196,5 @@ def register_backends(register: BackendRegistrar) -> None:
         options=OPTIONS,
         url_schemes=("cassandra",),
         options_from_url=options_from_url,
+        async_factory=create_async_strategy,
     )

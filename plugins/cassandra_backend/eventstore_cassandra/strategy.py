@@ -14,6 +14,12 @@ Reading. ``_get_items`` is one prepared range query: bounds, clustering order an
 all applied by the server, and long results are paged by the driver. ``all_items`` walks the
 partitions in token order, one bounded query per page.
 
+One implementation, sync and async. Every operation with I/O (an append with its feed entry,
+conditional write, settling and confirm; a read with its pages; a page of ``all_items``; the
+feed's reading) is a step function of ``CassandraStrategyBase`` (see ``steps``). This class
+runs them with blocking calls; ``AsyncCassandraActiveRecordStrategy`` (``aio``) awaits the
+same steps.
+
 Connection. With ``session=``, that session is used (``keyspace=`` or the settings name the
 keyspace). Without it, the strategy follows the default connection that
 ``CassandraDatastore.setup_connection()`` set, as in the user's document; with ``settings=``
@@ -28,12 +34,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from cassandra.cluster import ResultSet, Session
+from cassandra.cluster import Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 from eventstore_core.activerecordstrategy import (
     DEFAULT_PAGE_SIZE,
     AbstractActiveRecordStrategy,
     OrderedItem,
+    StrategyRules,
 )
 from eventstore_core.capabilities import Capabilities
 from eventstore_core.exceptions import (
@@ -58,6 +65,7 @@ from .records import (
 )
 from .settings import CassandraSettings
 from .statements import LowerOp, RecordStatements, UpperOp
+from .steps import HOLD, Execute, Steps, rest_of, run
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
@@ -65,9 +73,15 @@ T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 MIN_TOKEN = -(2**63)
 _BIND_ERRORS = (TypeError, ValueError, OverflowError, struct.error, AttributeError)
 
+#: Where ``all_items`` continues: (the token after which partitions are read, the sequence
+#: and position after which a partition longer than a page continues, or None).
+PageCursor = tuple[int, "tuple[Any, Any] | None"]
+FIRST_PAGE: PageCursor = (MIN_TOKEN, None)
 
-class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
-    """Writes and reads sequenced items in the Cassandra table of ``active_record_class``."""
+
+class CassandraStrategyBase(StrategyRules[T]):
+    """What the sync and the async Cassandra strategy share: the connection, the prepared
+    statements, and every operation as a step function (``*_steps``)."""
 
     capabilities = Capabilities(
         transactions_across_sequences=False,
@@ -140,7 +154,7 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             self._statements = statements
         return statements
 
-    def close(self) -> None:
+    def _drop_own_connection(self) -> None:
         """Shut down the connection of a strategy that made its own datastore."""
         if self.datastore is not None:
             self.datastore.drop_connection()
@@ -148,7 +162,9 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             self._fixed = None
 
     # -- writing ------------------------------------------------------------------------
-    def _append(self, items: list[T]) -> None:
+    def _append_steps(self, connection: CassandraConnection, items: list[T]) -> Steps[None]:
+        """An append: the feed entry, the conditional write (settled if its outcome is
+        unknown), the confirm (see ``feed``)."""
         sequence_id = items[0][0]
         others = {item[0] for item in items if item[0] != sequence_id}
         if others:
@@ -164,7 +180,6 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                     f"data of sequence {item[0]} at position {item[1]} is "
                     f"{type(item[3]).__name__}; the Cassandra backend stores text (str)"
                 )
-        connection = self.connection
         settings = connection.settings
         try:
             statements = self.statements(connection)
@@ -180,20 +195,21 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             check_size(items)
             positions = [item[1] for item in items]
             self._check_positions(positions, sequence_id)  # a bad value: no feed entry either
-            announcement = feed.announce(sequence_id, min(positions), max(positions))
+            announcement = yield from feed.announce(sequence_id, min(positions), max(positions))
         feed_id = announcement.nonce if announcement is not None else None
         statement = self._write_statement([self._bind(insert, item, feed_id) for item in items])
         self._feed_step("sending")
+        yield HOLD  # from here on, a cancelled task waits until the outcome is settled
         try:
-            result = connection.session.execute(statement)
+            result = yield Execute(statement)
         except Exception as error:
-            self._after_failed_write(connection, statement, items, feed_id, error)
+            yield from self._after_failed_write(connection, statement, items, feed_id, error)
         else:
             rows = result.current_rows
             if rows and not rows[0][0]:
                 raise ConcurrencyError(self._taken_message(items, result.column_names, rows))
         if feed is not None and announcement is not None:
-            feed.finish(announcement, items)
+            yield from feed.finish(announcement, items)
 
     def _check_positions(self, positions: Sequence[Any], sequence_id: Any) -> None:
         if self.record.position_cql_type != "bigint":
@@ -208,7 +224,7 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
     def _feed(self, connection: CassandraConnection, statements: RecordStatements) -> Feed:
         feed = self._feeds.get(id(statements))
         if feed is None or feed.statements is not statements:
-            feed = Feed(connection.session, statements, connection.settings, self._feed_step)
+            feed = Feed(statements, connection.settings, self._feed_step)
             self._feeds = {id(statements): feed}
         return feed
 
@@ -242,11 +258,11 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         items: Sequence[T],
         feed_id: int | None,
         error: Exception,
-    ) -> None:
+    ) -> Steps[None]:
         settings = connection.settings
         if is_outcome_unknown(error):
-            settle(connection.session, statement, items, feed_id, error, settings.endpoints,
-                   settings.request_timeout, self.record.column_names)
+            yield from settle(statement, items, feed_id, error, settings.endpoints,
+                              settings.request_timeout, self.record.column_names)
             return
         if is_too_large(error):
             size = sum(len(item[2]) + len(item[3]) for item in items)
@@ -276,8 +292,9 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         )
 
     # -- reading ------------------------------------------------------------------------
-    def _get_items(
+    def _get_items_steps(
         self,
+        connection: CassandraConnection,
         sequence_id: Any,
         gt: Any,
         gte: Any,
@@ -285,7 +302,8 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         lte: Any,
         limit: int | None,
         is_ascending: bool,
-    ) -> list[T]:
+    ) -> Steps[list[T]]:
+        """A read of one sequence: one prepared range query, page by page."""
         lower_op, lower = _lower_bound(gt, gte)
         upper_op, upper = _upper_bound(lt, lte)
         params: list[Any] = [sequence_id]
@@ -295,7 +313,6 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             params.append(upper)
         if limit is not None:
             params.append(limit)
-        connection = self.connection
         what = f"read of sequence {sequence_id}"
         try:
             statement = self.statements(connection).select_range(
@@ -303,24 +320,25 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             )
             bound = self._bind_read(statement, params, what)
             bound.fetch_size = connection.settings.fetch_size
-            result = connection.session.execute(bound)
+            result = yield Execute(bound)
+            rows = result.current_rows
+            if result.paging_state is not None:
+                rows = rows + (yield from rest_of(bound, result))
             new, cls = tuple.__new__, self.sequenced_item_class
-            return [
-                new(cls, (sequence_id, position, topic, data))
-                for rows in _pages(result)
-                for position, topic, data in rows
-            ]
+            return [new(cls, (sequence_id, position, topic, data))
+                    for position, topic, data in rows]
         except EventStoreError:
             raise
         except Exception as error:
             raise translate(error, what, connection.settings.endpoints) from error
 
-    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+    def _read_all_steps(
+        self, connection: CassandraConnection, after: int, limit: int
+    ) -> Steps[list[OrderedItem]]:
         """The feed (see ``feed``): items older than ``feed_delay``, in a fixed order."""
         self.check_limit(limit)
         if isinstance(after, bool) or not isinstance(after, int):
             raise InvalidEventError(f"after={after!r} must be a global position (int)")
-        connection = self.connection
         if not connection.settings.feed:
             raise ConfigurationError(
                 "this Cassandra store keeps no feed (CassandraSettings.feed=False), so it has "
@@ -328,49 +346,45 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             )
         try:
             statements = self.statements(connection)
-            return self._feed(connection, statements).read(after, limit, self.sequenced_item_class)
+            return (yield from self._feed(connection, statements).read(
+                after, limit, self.sequenced_item_class))
         except EventStoreError:
             raise
         except Exception as error:
             raise read_error(error, connection.settings.endpoints) from error
 
-    def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
-        """Partitions in token order; a partition longer than a page is finished by position."""
-        connection = self.connection
+    def _page_steps(
+        self, connection: CassandraConnection, page_size: int, cursor: PageCursor
+    ) -> Steps[tuple[list[T], PageCursor | None]]:
+        """One page of ``all_items`` from ``cursor``, and where the next one starts (None:
+        done). Partitions in token order; a partition longer than a page is finished by
+        position."""
         what = f"read of table {self.record.table_name}"
         new, cls = tuple.__new__, self.sequenced_item_class
-        token = MIN_TOKEN
-        open_partition: tuple[Any, Any] | None = None  # (sequence id, last position) to finish
-        while True:
-            try:
-                statements = self.statements(connection)
-                if open_partition is not None:
-                    sequence_id, position = open_partition
-                    rows = list(connection.session.execute(self._bind_read(
-                        statements.rest_of_partition(), (sequence_id, position, page_size), what
-                    )))
-                    page = [new(cls, (sequence_id, *row)) for row in rows]
-                else:
-                    rows = list(connection.session.execute(self._bind_read(
-                        statements.first_rows_after_token(), (token, page_size), what
-                    )))
-                    page = [new(cls, row[1:]) for row in rows]
-            except EventStoreError:
-                raise
-            except Exception as error:
-                raise translate(error, what, connection.settings.endpoints) from error
-            if page:
-                yield page
+        token, open_partition = cursor
+        try:
+            statements = self.statements(connection)
             if open_partition is not None:
-                if len(page) == page_size:
-                    open_partition = (open_partition[0], page[-1][1])
-                else:
-                    open_partition = None
-                continue
-            if len(page) < page_size:
-                return
-            token = rows[-1][0]
-            open_partition = (page[-1][0], page[-1][1])
+                sequence_id, position = open_partition
+                result = yield Execute(self._bind_read(
+                    statements.rest_of_partition(), (sequence_id, position, page_size), what))
+                page = [new(cls, (sequence_id, *row)) for row in result.current_rows]
+            else:
+                result = yield Execute(self._bind_read(
+                    statements.first_rows_after_token(), (token, page_size), what))
+                rows = result.current_rows
+                page = [new(cls, row[1:]) for row in rows]
+        except EventStoreError:
+            raise
+        except Exception as error:
+            raise translate(error, what, connection.settings.endpoints) from error
+        if open_partition is not None:
+            if len(page) == page_size:
+                return page, (token, (open_partition[0], page[-1][1]))
+            return page, (token, None)
+        if len(page) < page_size:
+            return page, None
+        return page, (rows[-1][0], (page[-1][0], page[-1][1]))
 
     def _bind_read(self, statement: Any, params: Sequence[Any], what: str) -> BoundStatement:
         try:
@@ -382,16 +396,43 @@ class CassandraActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
             ) from error
 
 
-def _pages(result: ResultSet) -> Iterator[list[Any]]:
-    """The rows of a result, page by page (the driver fetches the next page when asked).
+class CassandraActiveRecordStrategy(CassandraStrategyBase[T], AbstractActiveRecordStrategy[T]):
+    """Writes and reads sequenced items in the Cassandra table of ``active_record_class``."""
 
-    Taking whole pages spares the per-row call into ``ResultSet.__next__`` that iterating
-    the result itself makes.
-    """
-    yield result.current_rows
-    while result.has_more_pages:
-        result.fetch_next_page()
-        yield result.current_rows
+    def _append(self, items: list[T]) -> None:
+        connection = self.connection
+        run(connection.session, self._append_steps(connection, items))
+
+    def _get_items(
+        self,
+        sequence_id: Any,
+        gt: Any,
+        gte: Any,
+        lt: Any,
+        lte: Any,
+        limit: int | None,
+        is_ascending: bool,
+    ) -> list[T]:
+        connection = self.connection
+        return run(connection.session, self._get_items_steps(
+            connection, sequence_id, gt, gte, lt, lte, limit, is_ascending))
+
+    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+        """The feed (see ``feed``): items older than ``feed_delay``, in a fixed order."""
+        connection = self.connection
+        return run(connection.session, self._read_all_steps(connection, after, limit))
+
+    def _iter_pages(self, page_size: int) -> Iterator[list[T]]:
+        connection = self.connection
+        cursor: PageCursor | None = FIRST_PAGE
+        while cursor is not None:
+            page, cursor = run(connection.session, self._page_steps(connection, page_size, cursor))
+            if page:
+                yield page
+
+    def close(self) -> None:
+        """Shut down the connection of a strategy that made its own datastore."""
+        self._drop_own_connection()
 
 
 def default_record_class(sequenced_item_class: type[Any]) -> type[CassandraRecord]:
