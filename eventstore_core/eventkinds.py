@@ -126,9 +126,9 @@ class PydanticKind(EventKind):
 
     Rebuilt without validation: for a model without private attributes, extras or
     ``model_post_init`` whose stored state has exactly its fields, by setting what
-    ``model_construct`` sets (the fields in the class's order, every one counted as set),
-    several times faster than ``model_construct`` and than validating; else (a field
-    missing, which gets its default) by ``model_construct`` itself.
+    ``model_construct`` sets (the fields in the class's order, which ``model_dump`` keeps,
+    every one counted as set), about 2.5 times faster than ``model_construct`` and faster
+    than validating; else (a field missing gets its default) by ``model_construct`` itself.
     """
 
     name = "pydantic model"
@@ -153,6 +153,7 @@ class PydanticKind(EventKind):
         set_private = base["__pydantic_private__"].__set__
 
         names = tuple(model.__pydantic_fields__)
+        all_set = set(names)  # copied for each event (a copy is cheaper than a new set)
 
         def build(state: dict[str, Any]) -> Any:
             if len(state) != len(names):  # a field missing (its default) or one unknown
@@ -163,7 +164,7 @@ class PydanticKind(EventKind):
                 return model.model_construct(**state)
             event: Any = _new(cls)
             _setattr(event, "__dict__", fields)
-            set_fields_set(event, set(names))
+            set_fields_set(event, all_set.copy())
             set_extra(event, None)
             set_private(event, None)
             return event

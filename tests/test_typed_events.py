@@ -25,6 +25,7 @@ from test_same_answer_everywhere import BACKENDS, _open
 from eventstore_core import (
     DataIntegrityError,
     DomainEvent,
+    EventKind,
     EventStore,
     InMemoryActiveRecordStrategy,
     InvalidEventError,
@@ -34,6 +35,7 @@ from eventstore_core import (
     StoredEvent,
     TopicResolutionError,
     register_class,
+    register_event_kind,
     register_topic,
     upcaster,
 )
@@ -461,6 +463,41 @@ def test_unregistered_classes_and_non_events_are_refused_clearly() -> None:
     assert store.get_domain_events(struct.originator_id) == []
     store.append([struct])  # a Struct (no __dict__) is an event
     assert store.get_domain_events(struct.originator_id) == [struct]
+
+
+@register_class
+class Point:
+    """No dataclass and no __dict__: readable only through a kind of its own."""
+
+    __slots__ = ("sequence_id", "position", "x")
+
+    def __init__(self, sequence_id: UUID, position: int, x: Decimal) -> None:
+        self.sequence_id, self.position, self.x = sequence_id, position, x
+
+
+class PointKind(EventKind):
+    name = "point"
+
+    def claims(self, cls: type) -> bool:
+        return cls is Point
+
+    def reader(self, cls: type) -> Callable[[Any], dict[str, Any]]:
+        return lambda point: {name: getattr(point, name) for name in Point.__slots__}
+
+    def builder(self, cls: type) -> Callable[[dict[str, Any]], Any]:
+        return lambda state: Point(**state)
+
+
+def test_an_application_adds_a_kind_of_its_own() -> None:
+    point = Point(uuid4(), 0, Decimal("1.50"))
+    with pytest.raises(InvalidEventError, match="Point is no event"):
+        SequencedItemMapper().to_sequenced_item(point)
+    register_event_kind(PointKind())
+    mapper = SequencedItemMapper()
+    back = mapper.from_sequenced_item(mapper.to_sequenced_item(point))
+    assert type(back) is Point and (back.position, back.x) == (0, Decimal("1.50"))
+    with pytest.raises(TypeError, match="EventKind"):
+        register_event_kind(PointKind)  # type: ignore[arg-type]
 
 
 def test_import_eventstore_core_imports_neither_pydantic_nor_msgspec() -> None:
