@@ -25,6 +25,7 @@ from test_same_answer_everywhere import BACKENDS, _open
 from eventstore_core import (
     DataIntegrityError,
     DomainEvent,
+    EncodingError,
     EventKind,
     EventStore,
     InMemoryActiveRecordStrategy,
@@ -379,6 +380,43 @@ def test_each_kind_is_upcast_under_its_old_topic(cls: type, mapping: str) -> Non
     new = mapper.to_sequenced_item(back)  # written again: the current version, own topic
     assert new.topic.endswith(f"#{cls.__name__}") and not new.topic.startswith("old.")
     assert mapper.from_sequenced_item(new) == back
+
+
+@register_class
+@dataclasses.dataclass(frozen=True)
+class CardDataclass:
+    sequence_id: UUID
+    position: int
+    card: str
+    __always_encrypt__ = True
+
+
+@register_class
+class CardModel(pydantic.BaseModel, frozen=True):
+    sequence_id: UUID
+    position: int
+    card: str = pydantic.Field(repr=False)
+    __always_encrypt__ = True
+
+
+@register_class
+class CardStruct(msgspec.Struct, frozen=True):
+    sequence_id: UUID
+    position: int
+    card: str
+    __always_encrypt__ = True
+
+
+@pytest.mark.parametrize("cls", [CardDataclass, CardModel, CardStruct],
+                         ids=lambda cls: cls.__name__)
+def test_a_class_of_each_kind_asks_to_be_encrypted(cls: type) -> None:
+    mapper = SequencedItemMapper(cipher=AESCipher(aes_key=b"c" * 32))  # not always_encrypt
+    event = cls(sequence_id=uuid4(), position=0, card="4111-1111")
+    item = mapper.to_sequenced_item(event)
+    assert "4111" not in item.data and "card" not in item.data
+    assert mapper.from_sequenced_item(item) == event
+    with pytest.raises(EncodingError, match="no cipher"):
+        SequencedItemMapper().to_sequenced_item(event)
 
 
 def test_a_topic_of_its_own_is_used_for_a_pydantic_model() -> None:
