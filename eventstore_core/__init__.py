@@ -8,6 +8,7 @@ from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
 from .capabilities import Capabilities
 from .cipher import Cipher
 from .config import Option
+from .eventkinds import EventKind, register_event_kind
 from .events import DomainEvent, TimestampedEvent
 from .eventstore import EventStore
 from .exceptions import (
@@ -45,6 +46,7 @@ __all__ = [
     "DomainEvent",
     "EncodingError",
     "EventStore",
+    "EventKind",
     "EventStoreError",
     "InMemoryActiveRecordStrategy",
     "InvalidEventError",
@@ -66,6 +68,7 @@ __all__ = [
     "allow_module",
     "get_topic",
     "hookimpl",
+    "register_event_kind",
     "register_class",
     "register_topic",
     "register_upcaster",

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Self
 
 from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy
+from .eventkinds import is_event_object
 from .exceptions import InvalidEventError
 from .sequenceditemmapper import SequencedItemMapper
 
@@ -45,7 +46,7 @@ class BaseEventStore:
         many = isinstance(events, list | tuple)
         try:
             return [to_item(e) for e in events] if many else to_item(events)
-        except AttributeError:
+        except InvalidEventError:
             _refuse_non_events(events if many else [events])
             raise
 
@@ -116,12 +117,13 @@ class EventStore(BaseEventStore):
 
 
 def _refuse_non_events(events: Any) -> None:
-    """``InvalidEventError`` for the first value that is not an event object (None, a dict).
+    """``InvalidEventError`` for the first value that is no event object (None, a dict): of
+    no kind of event class (see ``eventstore_core.eventkinds``).
 
     Only its type is named: its value may hold what the cipher was meant to hide.
     """
     for index, event in enumerate(events):
-        if not hasattr(event, "__dict__"):
+        if not is_event_object(event):
             raise InvalidEventError(
                 f"append() takes domain events (objects with attributes); value {index} "
                 f"is a {type(event).__name__}"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from .cipher import Cipher, associated_data, takes_associated_data
 from .cipher import dumps_row as _dumps_row
-from .events import DomainEvent
+from .eventkinds import Reader, builder_of, kind_of, reader_of
 from .exceptions import (
     DataIntegrityError,
     EncodingError,
     EventStoreError,
     InvalidEventError,
+    TopicResolutionError,
 )
 from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
@@ -23,7 +24,6 @@ T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
 _new = object.__new__
 _setattr = object.__setattr__
-_DEFAULT_FROM_STATE = DomainEvent._from_state.__func__  # type: ignore[attr-defined]
 
 
 class SequencedItemMapper(Generic[T]):
@@ -32,7 +32,9 @@ class SequencedItemMapper(Generic[T]):
     The event's sequence id and position attributes (by default named like the first two
     fields of the namedtuple) become the item's first two fields; the rest of the event's
     attributes are encoded (JSON by default) and, with ``always_encrypt`` (or an event class
-    whose ``__always_encrypt__`` is true), encrypted with ``cipher``.
+    whose ``__always_encrypt__`` is true), encrypted with ``cipher``. Events may be
+    ``DomainEvent`` objects, dataclasses, pydantic models or msgspec Structs: each kind is
+    read and rebuilt exactly by its adapter in ``eventstore_core.eventkinds``.
 
     A cipher that takes ``associated_data`` (``eventstore_aes.AESCipher``) gets the item's
     sequence id, position and topic, so that a ciphertext reads back only in its own row
@@ -60,7 +62,7 @@ class SequencedItemMapper(Generic[T]):
             raise ValueError("always_encrypt=True needs a cipher")
         self.cipher = cipher
         self.always_encrypt = always_encrypt
-        self._classes: dict[type, tuple[str, bool, int]] = {}  # class -> see _class_info
+        self._classes: dict[type, tuple[str, bool, int, Reader | None]] = {}  # _class_info
         self._topics: dict[str, tuple[type, bool, Any]] = {}  # topic -> see _topic_info
 
     @property
@@ -89,25 +91,20 @@ class SequencedItemMapper(Generic[T]):
 
     def to_sequenced_item(self, domain_event: Any) -> T:
         """Map one event to one sequenced item (encoded, maybe encrypted)."""
-        try:
-            state = dict(domain_event.__dict__)
-        except AttributeError:  # __slots__ and no __dict__: nothing the mapper can read
-            raise InvalidEventError(
-                f"{type(domain_event).__qualname__} has no __dict__ (a class with __slots__, "
-                f"such as a dataclass with slots=True, cannot be mapped)"
-            ) from None
+        cls = type(domain_event)
+        topic, encrypted, version, read = self._classes.get(cls) or self._class_info(cls)
+        state = dict(domain_event.__dict__) if read is None else read(domain_event)
         try:
             sequence_id = state.pop(self.sequence_id_attr_name)
             position = state.pop(self.position_attr_name)
         except KeyError as missing:
             role = "sequence id" if missing.args[0] == self.sequence_id_attr_name else "position"
+            names = reader_of(cls)(domain_event)
             raise InvalidEventError(  # names the attributes, never their values
-                f"{type(domain_event).__qualname__} has no attribute {missing.args[0]!r}, "
+                f"{cls.__qualname__} has no attribute {missing.args[0]!r}, "
                 f"which this mapper reads as the {role}; its attributes are: "
-                f"{', '.join(sorted(map(str, domain_event.__dict__))) or 'none'}"
+                f"{', '.join(sorted(map(str, names))) or 'none'}"
             ) from None
-        cls = type(domain_event)
-        topic, encrypted, version = self._classes.get(cls) or self._class_info(cls)
         if version:  # a class above version 1: its version is stored with the state
             state[VERSION_KEY] = version
         try:
@@ -156,53 +153,56 @@ class SequencedItemMapper(Generic[T]):
             raise type(error)(f"sequence {sequence_id} at position {position}: {error}") from error
         state[self.sequence_id_attr_name] = sequence_id
         state[self.position_attr_name] = position
-        if build is None:  # a DomainEvent: given the state as its __dict__, as _from_state does
+        if build is None:  # (see eventkinds: the state becomes the new object's __dict__)
             event: Any = _new(cls)
             _setattr(event, "__dict__", state)
             return event
         try:
             return build(state)
-        except EventStoreError as error:  # an upcast that failed
+        except EventStoreError as error:  # an upcast that failed, a state that does not fit
             raise type(error)(f"sequence {sequence_id} at position {position}: {error}") from error
 
     def _topic_info(self, topic: str) -> tuple[type, bool, Any]:
         """The class a topic names, whether its events are encrypted, and how to build one
-        from its state (None for ``DomainEvent._from_state``, which ``from_sequenced_item``
-        does inline)."""
+        from its state: its kind's builder (see ``eventstore_core.eventkinds``), None for the
+        inline path of ``DomainEvent`` and other ``__dict__`` objects."""
         cls = resolve_topic(topic)  # an event class, or TopicResolutionError
         encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
-        build: Any = partial(_from_dict, cls)  # any other class: its __dict__ updated
-        if issubclass(cls, DomainEvent):
-            own = cls._from_state.__func__ is not _DEFAULT_FROM_STATE  # type: ignore[attr-defined]
-            build = cls._from_state if own else None
+        kind = kind_of(cls)
+        if kind is None:  # a registered class of no kind (its objects have no attributes)
+            raise TopicResolutionError(
+                f"topic {topic!r} names {cls.__qualname__}, which is no kind of event class"
+            )
+        build = kind.builder(cls)  # None: inline in from_sequenced_item
         current = class_version(cls)
         if current > 1:  # brought up to the current version first (see upcasting)
-            build = partial(_upcast_and_build, cls, current, build or cast(Any, cls)._from_state)
+            build = partial(_upcast_and_build, cls, current, build or builder_of(cls))
         info = self._topics[topic] = (cls, encrypted, build)
         return info
 
-    def _class_info(self, cls: type) -> tuple[str, bool, int]:
-        """The topic of ``cls``, whether its events are encrypted, and its version if above 1
-        (else 0): kept per class.
+    def _class_info(self, cls: type) -> tuple[str, bool, int, Reader | None]:
+        """The topic of ``cls``, whether its events are encrypted, its version if above 1
+        (else 0), and how its attributes are read (None: its ``__dict__``): kept per class.
 
-        A class whose topic would not resolve back to it when read is refused here
-        (``TopicResolutionError``), before anything of it is stored.
+        An object of no kind of event class is refused (``InvalidEventError``), and a class
+        whose topic would not resolve back to it when read (``TopicResolutionError``), before
+        anything of it is stored.
         """
+        kind = kind_of(cls)
+        if kind is None:
+            raise InvalidEventError(
+                f"a {cls.__qualname__} is no event: the mapper takes DomainEvents, dataclasses, "
+                f"pydantic models, msgspec Structs and other objects with attributes"
+            )
         encrypted = self.always_encrypt or bool(getattr(cls, "__always_encrypt__", False))
         version = class_version(cls)
-        info = self._classes[cls] = (writable_topic(cls), encrypted, version if version > 1 else 0)
+        topic = writable_topic(cls)
+        info = self._classes[cls] = (topic, encrypted, version if version > 1 else 0,
+                                     kind.reader(cls))
         return info
 
     def _no_cipher(self) -> Any:
         raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
-
-
-def _from_dict(cls: type, state: dict[str, Any]) -> Any:
-    """An object of a class that is not a ``DomainEvent``: made without ``__init__``, with the
-    stored attributes."""
-    event: Any = _new(cls)
-    event.__dict__.update(state)
-    return event
 
 
 def _upcast_and_build(cls: type, current: int, build: Any, state: dict[str, Any]) -> Any:

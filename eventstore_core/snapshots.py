@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from .eventkinds import builder_of, reader_of
 from .events import DomainEvent
 from .eventstore import BaseEventStore, EventStore
 from .exceptions import (
     ConcurrencyError,
     DataIntegrityError,
+    InvalidEventError,
     ItemNotFound,
     TopicResolutionError,
 )
@@ -44,9 +46,11 @@ class Snapshot(DomainEvent):
             raise DataIntegrityError(
                 f"snapshot of {topic!r} has a {type(state).__name__} as its state, not a dict"
             )
-        obj: Any = object.__new__(cls)
-        obj.__dict__.update(state)
-        return obj
+        try:
+            build = builder_of(cls)
+        except TypeError as error:
+            raise TopicResolutionError(f"snapshot of {topic!r}: {error}") from None
+        return build(dict(state))  # (by its kind: a dataclass, a pydantic model, ...)
 
 
 class SnapshotRules:
@@ -61,11 +65,19 @@ class SnapshotRules:
 
     def snapshot_of(self, originator_id: Any, state: Any, originator_version: Any) -> Snapshot:
         """The snapshot of ``state`` as of a version (not stored yet)."""
+        if type(state) is dict:
+            topic, attributes = DICT_TOPIC, state
+        else:
+            topic = writable_topic(type(state))
+            try:
+                attributes = reader_of(type(state))(state)  # by its kind (see eventkinds)
+            except TypeError as error:
+                raise InvalidEventError(f"a snapshot's state: {error}") from None
         return Snapshot(**{
             self.id_attr: originator_id,
             self.version_attr: originator_version,
-            "topic": DICT_TOPIC if type(state) is dict else writable_topic(type(state)),
-            "state": state if type(state) is dict else dict(state.__dict__),
+            "topic": topic,
+            "state": attributes,
         })
 
 
