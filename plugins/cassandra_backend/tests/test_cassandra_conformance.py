@@ -69,12 +69,6 @@ class _OwnConnection(BackendTestCase):
             settings=self.settings(),
         )
 
-    def last_position(self) -> int:
-        """The feed's end once what earlier tests appended is in it (the feed shows an
-        append ``feed_delay`` after it began: read sooner, the end would move on)."""
-        self.wait_until_visible()
-        return super().last_position()
-
 
 class _SharedSession(_OwnConnection):
     """Strategies share one session given as ``session=`` (another process makes its own)."""
