@@ -138,13 +138,27 @@ def cassandra_url() -> Iterator[str]:
 
 
 # -- info, read, tail, plugins, errors --------------------------------------------------
+def global_positions(url: str) -> list[int]:
+    """Every global position of the store, read directly (they may be sparse)."""
+    store = open_store(url)
+    positions: list[int] = []
+    try:
+        while page := store.active_record_strategy.read_all(positions[-1] if positions else 0):
+            positions.extend(o.global_position for o in page)
+    finally:
+        store.close()
+    return positions
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_info_read_and_tail(backend: str, request: pytest.FixtureRequest) -> None:
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
     ids = populate(url, sequences=3, per=10)
 
+    feed = global_positions(url)
+    assert len(feed) == 30
     info = json.loads(run("info", url, "--json").stdout)
-    assert (info["items"], info["sequences"], info["global_position"]) == (30, 3, 30)
+    assert (info["items"], info["sequences"], info["global_position"]) == (30, 3, feed[-1])
     assert "password" not in info["store"] and "eventstore:***@" in info["store"] or \
         backend == "sqlite"
     text = run("info", url).stdout
@@ -157,7 +171,7 @@ def test_info_read_and_tail(backend: str, request: pytest.FixtureRequest) -> Non
     assert [json.loads(line)["position"] for line in lines.splitlines()] == [9, 8]
 
     tail = run("tail", url, "-n", "4", "--json").stdout.splitlines()
-    assert [json.loads(line)["global_position"] for line in tail] == [27, 28, 29, 30]
+    assert [json.loads(line)["global_position"] for line in tail] == feed[-4:]
     tail = run("tail", url, str(ids[0]), "-n", "3").stdout.splitlines()
     assert [row.split()[1] for row in tail[1:]] == ["7", "8", "9"]
 
@@ -222,7 +236,8 @@ def test_tail_follow_wakes_on_new_items_on_postgresql(postgres_url: str) -> None
         store.close()
         # --poll 30: only a notification can bring them this soon
         seen = [json.loads(lines.get(timeout=20)) for _ in range(2)]
-        assert [(line["global_position"], line["position"]) for line in seen] == [(3, 2), (4, 3)]
+        assert [line["position"] for line in seen] == [2, 3]
+        assert first["global_position"] < seen[0]["global_position"] < seen[1]["global_position"]
     except Empty:
         follower.kill()
         pytest.fail(f"no line from tail --follow: {follower.communicate()[1]}")

@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -304,16 +305,30 @@ def _tail_sequence(strategy: Any, sequence_id: UUID, count: int, printer: ItemPr
 
 
 def _tail_feed(store: EventStore, end: int, count: int, printer: ItemPrinter) -> None:
-    """Shows the last ``count`` items of the global feed up to position ``end``."""
+    """Shows the last ``count`` items of the global feed up to position ``end``.
+
+    Global positions may be sparse (PostgreSQL's come from transaction ids, Cassandra's from
+    time), so the window below ``end`` doubles until it holds ``count`` items; each window
+    is read page by page, keeping only the last ``count`` (memory stays bounded)."""
     strategy = store.active_record_strategy
-    after = max(end - count, 0)
-    page = strategy.read_all(after, count) if count else []
-    while len(page) < count and after > 0:  # global positions may have gaps: look further
-        after = max(after - count, 0)
-        page = strategy.read_all(after, end - after)[-count:]
-    for ordered_item in page:
-        if ordered_item.global_position <= end:
-            printer.show(ordered_item.item, ordered_item.global_position)
+    if not count:
+        return
+    window = count
+    while True:
+        after = max(end - window, 0)
+        last: deque[Any] = deque(maxlen=count)
+        position = after
+        while True:
+            page = strategy.read_all(position, 1000)
+            last.extend(o for o in page if o.global_position <= end)
+            if len(page) < 1000 or page[-1].global_position >= end:
+                break
+            position = page[-1].global_position
+        if len(last) >= count or after == 0:
+            break
+        window *= 2
+    for ordered_item in last:
+        printer.show(ordered_item.item, ordered_item.global_position)
 
 
 @cli.command("export")
