@@ -213,6 +213,17 @@ class StrategyRules(Generic[T]):
             raise InvalidEventError(f"{name} must be a non-negative int or None, got {limit!r}")
 
     @staticmethod
+    def check_read_all(after: Any, limit: Any) -> None:
+        """Both arguments of ``read_all``: ``after`` a global position (an int of at least
+        0), ``limit`` an int of at least 0."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InvalidEventError(
+                f"after must be a global position (an int of at least 0), got {after!r}"
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise InvalidEventError(f"limit must be a non-negative int, got {limit!r}")
+
+    @staticmethod
     def check_page_size(page_size: int, name: str = "page_size") -> None:
         """``InvalidEventError`` unless ``page_size`` is an int of at least 1."""
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
@@ -298,8 +309,17 @@ class AbstractActiveRecordStrategy(StrategyRules[T], ABC):
         """Items with a global position above ``after``, in that order, at most ``limit``.
 
         Global positions increase in the order of commit, so a reader that resumes after the
-        last position it saw never skips an item that was committed later.
+        last position it saw never skips an item that was committed later. A bad ``after``
+        or ``limit`` is ``InvalidEventError``, the same on every backend.
         """
+        self.check_read_all(after, limit)
+        if limit == 0:
+            return []
+        return self._read_all(after, limit)
+
+    def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
+        """Read checked arguments: ``after`` an int of at least 0, ``limit`` at least 1.
+        Backends whose capabilities declare ``global_order`` implement it."""
         raise self.no_global_order()
 
     def wait_for_items(self, after: int, timeout: float) -> None:

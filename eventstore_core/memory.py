@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy, OrderedItem, T
+from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem, T
 from .capabilities import Capabilities
 from .exceptions import ConcurrencyError, ConfigurationError
 from .hookspecs import BackendRegistrar, hookimpl
@@ -110,10 +110,9 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 return
             after = page[-1].global_position
 
-    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
-        self.check_limit(limit)
+    def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
         with self._lock:
-            start = max(after, 0)
+            start = after
             return [
                 OrderedItem(start + offset + 1, item)
                 for offset, item in enumerate(self._log[start:start + limit])

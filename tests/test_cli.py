@@ -244,7 +244,7 @@ def test_tail_follow_wakes_on_new_items_on_postgresql(postgres_url: str) -> None
     finally:
         follower.send_signal(signal.SIGINT)
         follower.wait(timeout=30)
-    assert follower.returncode == 0
+    assert follower.returncode == 0, follower.stderr.read() if follower.stderr else ""
 
 
 def test_tail_follow_of_one_sequence_shows_only_its_new_items(sqlite_url: str) -> None:

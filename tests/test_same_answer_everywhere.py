@@ -85,6 +85,11 @@ CASES: dict[str, Callable[[EventStore], Any]] = {
     "item position is text": lambda s: s.active_record_strategy.append(_item("0")),
     "same position twice in one list": lambda s: s.active_record_strategy.append(
         [_item(0), _item(0)]),
+    "read_all after -1": lambda s: s.active_record_strategy.read_all(after=-1),
+    "read_all after text": lambda s: s.active_record_strategy.read_all(after="0"),
+    "read_all after a bool": lambda s: s.active_record_strategy.read_all(after=True),
+    "read_all limit -1": lambda s: s.active_record_strategy.read_all(limit=-1),
+    "read_all limit None": lambda s: s.active_record_strategy.read_all(limit=None),
 }
 
 

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..activerecordstrategy import DEFAULT_PAGE_SIZE, OrderedItem, T
+from ..activerecordstrategy import OrderedItem, T
 from ..exceptions import ConfigurationError
 from ..memory import InMemoryActiveRecordStrategy
 from ..sequenceditem import SequencedItem
@@ -69,10 +69,8 @@ class AsyncInMemoryActiveRecordStrategy(AbstractAsyncActiveRecordStrategy[T]):
         for page in self.store._iter_pages(page_size):
             yield page
 
-    async def read_all(
-        self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE
-    ) -> list[OrderedItem]:
-        return self.store.read_all(after, limit)
+    async def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
+        return self.store._read_all(after, limit)
 
     async def wait_for_items(self, after: int, timeout: float) -> None:
         loop = asyncio.get_running_loop()

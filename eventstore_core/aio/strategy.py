@@ -104,7 +104,15 @@ class AbstractAsyncActiveRecordStrategy(StrategyRules[T], ABC):
     async def read_all(
         self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE
     ) -> list[OrderedItem]:
-        """Items with a global position above ``after``, in that order, at most ``limit``."""
+        """Items with a global position above ``after``, in that order, at most ``limit``
+        (as the sync ``read_all``: arguments checked here, the same on every backend)."""
+        self.check_read_all(after, limit)
+        if limit == 0:
+            return []
+        return await self._read_all(after, limit)
+
+    async def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
+        """Read checked arguments (as the sync ``_read_all``)."""
         raise self.no_global_order()
 
     async def wait_for_items(self, after: int, timeout: float) -> None:

@@ -25,7 +25,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from eventstore_core.activerecordstrategy import DEFAULT_PAGE_SIZE, OrderedItem
+from eventstore_core.activerecordstrategy import OrderedItem
 from eventstore_core.aio import AbstractAsyncActiveRecordStrategy
 
 from .steps import run_async
@@ -58,9 +58,7 @@ class AsyncCassandraActiveRecordStrategy(
         return await run_async(connection.session, self._get_items_steps(
             connection, sequence_id, gt, gte, lt, lte, limit, is_ascending))
 
-    async def read_all(
-        self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE
-    ) -> list[OrderedItem]:
+    async def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
         """The feed (see ``feed``): items older than ``feed_delay``, in a fixed order."""
         connection = self.connection
         return await run_async(connection.session, self._read_all_steps(connection, after, limit))

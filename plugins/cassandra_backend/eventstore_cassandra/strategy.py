@@ -37,7 +37,6 @@ from typing import Any, TypeVar
 from cassandra.cluster import Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 from eventstore_core.activerecordstrategy import (
-    DEFAULT_PAGE_SIZE,
     AbstractActiveRecordStrategy,
     OrderedItem,
     StrategyRules,
@@ -336,9 +335,6 @@ class CassandraStrategyBase(StrategyRules[T]):
         self, connection: CassandraConnection, after: int, limit: int
     ) -> Steps[list[OrderedItem]]:
         """The feed (see ``feed``): items older than ``feed_delay``, in a fixed order."""
-        self.check_limit(limit)
-        if isinstance(after, bool) or not isinstance(after, int):
-            raise InvalidEventError(f"after={after!r} must be a global position (int)")
         if not connection.settings.feed:
             raise ConfigurationError(
                 "this Cassandra store keeps no feed (CassandraSettings.feed=False), so it has "
@@ -417,7 +413,7 @@ class CassandraActiveRecordStrategy(CassandraStrategyBase[T], AbstractActiveReco
         return run(connection.session, self._get_items_steps(
             connection, sequence_id, gt, gte, lt, lte, limit, is_ascending))
 
-    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+    def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
         """The feed (see ``feed``): items older than ``feed_delay``, in a fixed order."""
         connection = self.connection
         return run(connection.session, self._read_all_steps(connection, after, limit))

@@ -30,7 +30,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from eventstore_core.activerecordstrategy import (
-    DEFAULT_PAGE_SIZE,
     AbstractActiveRecordStrategy,
     OrderedItem,
 )
@@ -334,7 +333,7 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         return bind if isinstance(bind, Engine) and direct.runs_directly(bind) else None
 
     # -- the global order ---------------------------------------------------------------
-    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+    def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
         """Items with a global position above ``after``, in that order, at most ``limit``.
 
         One range scan of the unique global position index. Positions are in commit order
@@ -346,11 +345,6 @@ class SQLAlchemyActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 f"table {self.table.name} has no {GLOBAL_POSITION} column, so no global order "
                 f"(capabilities.global_order is False)"
             )
-        self.check_limit(limit)
-        if isinstance(after, bool) or not isinstance(after, int):
-            raise ValueError(f"after must be an int global position, got {after!r}")
-        if limit == 0:
-            return []
         params = {"after": after, "limit": limit}
         if self._dialect_name() == "postgresql":
             statement = self._read_all_below_horizon(statement)
