@@ -242,9 +242,12 @@ def test_tail_follow_wakes_on_new_items_on_postgresql(postgres_url: str) -> None
         follower.kill()
         pytest.fail(f"no line from tail --follow: {follower.communicate()[1]}")
     finally:
+        ended_early = follower.poll()  # it must still be following when Ctrl-C comes
         follower.send_signal(signal.SIGINT)
         follower.wait(timeout=30)
-    assert follower.returncode == 0, follower.stderr.read() if follower.stderr else ""
+    errors = follower.stderr.read() if follower.stderr else ""
+    assert ended_early is None, f"tail --follow ended by itself ({ended_early}): {errors}"
+    assert follower.returncode == 0, errors
 
 
 def test_tail_follow_of_one_sequence_shows_only_its_new_items(sqlite_url: str) -> None:
