@@ -120,6 +120,8 @@ class StrategyRules(Generic[T]):
                 or type(item[2]) is not str
                 or not item[2]
                 or type(item[3]) is not str
+                or "\x00" in item[2]
+                or "\x00" in item[3]
             ):
                 self._check_item(item)
         if len(items) > 1:
@@ -158,6 +160,7 @@ class StrategyRules(Generic[T]):
                 f"data of sequence {sequence_id} at position {position} must be str, "
                 f"got {type(data).__name__}"
             )
+        _check_no_nul(topic, data, sequence_id, position)
 
     @staticmethod
     def _check_distinct(items: Sequence[Any]) -> None:
@@ -334,6 +337,22 @@ class AbstractActiveRecordStrategy(StrategyRules[T], ABC):
 
     def close(self) -> None:
         """Release connections held by this strategy (optional for backends)."""
+
+
+def _check_no_nul(topic: str, data: str, sequence_id: Any, position: Any) -> None:
+    """NUL characters are refused in topics and data on every backend (PostgreSQL cannot
+    store them in text; a topic with one names no class)."""
+    if "\x00" in topic:
+        raise InvalidEventError(
+            f"topic {topic!r} of sequence {sequence_id} at position {position} contains a NUL "
+            f"character (\\x00), which no topic may hold; nothing of this append was written"
+        )
+    if "\x00" in data:
+        raise InvalidEventError(
+            f"data of sequence {sequence_id} at position {position} contains a NUL character "
+            f"(\\x00), which not every database can store (the JSON codec writes it as "
+            f"\\u0000); nothing of this append was written"
+        )
 
 
 def _is_finite(number: Decimal | float) -> bool:

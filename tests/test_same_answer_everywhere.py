@@ -85,6 +85,10 @@ CASES: dict[str, Callable[[EventStore], Any]] = {
     "item position is text": lambda s: s.active_record_strategy.append(_item("0")),
     "same position twice in one list": lambda s: s.active_record_strategy.append(
         [_item(0), _item(0)]),
+    "NUL in a topic": lambda s: s.active_record_strategy.append(
+        SequencedItem(SEQUENCE, 0, "mod#Cls\x00", "{}")),
+    "NUL in data": lambda s: s.active_record_strategy.append(
+        [_item(0), SequencedItem(SEQUENCE, 1, "mod#Cls", "{\"a\": \"\x00\"}")]),
     "read_all after -1": lambda s: s.active_record_strategy.read_all(after=-1),
     "read_all after text": lambda s: s.active_record_strategy.read_all(after="0"),
     "read_all after a bool": lambda s: s.active_record_strategy.read_all(after=True),
