@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem
-from .exceptions import ConfigurationError, InvalidEventError
+from .exceptions import ConfigurationError
 
 
 class Following:
@@ -35,10 +35,7 @@ class Following:
                 f"backends with one: memory, sqlalchemy"
             )
         strategy.check_page_size(page_size)
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise InvalidEventError(
-                f"after must be a global position (an int of at least 0), got {after!r}"
-            )
+        strategy.check_read_all(after, page_size)
         self.strategy = strategy
         self.position = after
         self.page_size = page_size
