@@ -22,19 +22,25 @@ from .exceptions import (
     ItemNotFound,
     OutcomeUnknownError,
     TopicResolutionError,
+    UnsupportedFeatureError,
+    WrongExpectedVersionError,
 )
 from .hookspecs import hookimpl
 from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .memory import InMemoryActiveRecordStrategy
-from .sequenceditem import SequencedItem, StoredEvent
+from .sequenceditem import EnvelopedItem, SequencedItem, StoredEvent
 from .sequenceditemmapper import SequencedItemMapper
 from .snapshots import Repository, Snapshot, SnapshotStrategy
+from .streams import ANY, NO_STREAM, STREAM_EXISTS, Envelope, category_of
 from .subscription import CatchUpSubscription
 from .timestamps import decimal_timestamp
 from .topics import allow_module, get_topic, register_class, register_topic, resolve_topic
 from .upcasting import register_upcaster, upcaster
 
 __all__ = [
+    "ANY",
+    "NO_STREAM",
+    "STREAM_EXISTS",
     "AbstractActiveRecordStrategy",
     "Capabilities",
     "CatchUpSubscription",
@@ -45,6 +51,8 @@ __all__ = [
     "DatastoreError",
     "DomainEvent",
     "EncodingError",
+    "Envelope",
+    "EnvelopedItem",
     "EventStore",
     "EventKind",
     "EventStoreError",
@@ -64,6 +72,9 @@ __all__ = [
     "StoredEvent",
     "TimestampedEvent",
     "TopicResolutionError",
+    "UnsupportedFeatureError",
+    "WrongExpectedVersionError",
+    "category_of",
     "decimal_timestamp",
     "allow_module",
     "get_topic",

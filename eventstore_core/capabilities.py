@@ -23,3 +23,15 @@ class Capabilities:
     timestamp_positions: bool = False
     #: Snapshot record classes are provided.
     snapshots: bool = False
+    #: Sequence ids may be strings (``"order-1234"``, a named stream) as well as UUIDs.
+    named_streams: bool = False
+    #: ``read_all(after, limit, category="order")`` reads the streams ``order-...`` only
+    #: (in global order; needs ``global_order`` and ``named_streams``).
+    category_reads: bool = False
+    #: ``append(items, expected_version=...)`` checks the sequence atomically with the write.
+    expected_versions: bool = False
+    #: ``create_strategy("enveloped")`` stores ``EnvelopedItem`` records, each with an event
+    #: id; an append of items already stored with the same ids writes nothing (a safe retry).
+    event_ids: bool = False
+    #: Enveloped records keep the ``metadata`` field (encoded by the mapper) beside the data.
+    metadata: bool = False

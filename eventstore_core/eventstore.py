@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Self
 
 from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy
 from .eventkinds import is_event_object
 from .exceptions import InvalidEventError
 from .sequenceditemmapper import SequencedItemMapper
+from .streams import ANY, Envelope
+from .telemetry import current_traceparent
 
 
 class BaseEventStore:
@@ -39,16 +41,50 @@ class BaseEventStore:
 
         return assemble(cls, backend, options)
 
-    def items_of(self, domain_event_or_events: Any) -> Any:
-        """The item, or list of items, that ``append`` hands to the strategy."""
-        to_item = self.sequenced_item_mapper.to_sequenced_item
+    def items_of(self, domain_event_or_events: Any, metadata: Any = None) -> Any:
+        """The item, or list of items, that ``append`` hands to the strategy.
+
+        With ``EnvelopedItem`` items, each event's metadata is ``metadata`` (for all the
+        events), the ``traceparent`` of the active OpenTelemetry span, and its ``Envelope``'s
+        own (which wins)."""
+        mapper = self.sequenced_item_mapper
         events = domain_event_or_events
         many = isinstance(events, list | tuple)
+        if mapper.enveloped or metadata:
+            events = self._enveloped(events if many else [events], metadata)
+            if not many:
+                events = events[0]
+        to_item = mapper.to_sequenced_item
         try:
             return [to_item(e) for e in events] if many else to_item(events)
         except InvalidEventError:
             _refuse_non_events(events if many else [events])
             raise
+
+    @staticmethod
+    def _enveloped(events: Any, metadata: Any) -> list[Any]:
+        """``events`` as Envelopes with the metadata of this append (events of no metadata
+        stay as they are)."""
+        common = dict(metadata) if metadata else {}
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise InvalidEventError(
+                f"metadata must be a mapping, got a {type(metadata).__name__}")
+        traceparent = current_traceparent()
+        if traceparent is not None:
+            common.setdefault("traceparent", traceparent)
+        if not common:
+            return list(events)
+        return [Envelope(e.event, {**common, **e.metadata}, e.event_id)
+                if type(e) is Envelope else Envelope(e, common) for e in events]
+
+    def envelopes_of(self, items: Iterable[Any]) -> list[Envelope]:
+        """The envelopes (event, metadata, event id) of items read back, in their order."""
+        envelope_of = self.sequenced_item_mapper.envelope_of
+        return [envelope_of(item) for item in items]
+
+    def metadata_of(self, item: Any) -> dict[str, Any]:
+        """The metadata of an item read back, without decoding or decrypting its event."""
+        return self.sequenced_item_mapper.metadata_of(item)
 
     def events_of(self, items: Iterable[Any]) -> list[Any]:
         """The events of items read back, in their order."""
@@ -65,9 +101,21 @@ class EventStore(BaseEventStore):
     active_record_strategy: AbstractActiveRecordStrategy[Any]
 
     # -- writing ------------------------------------------------------------------------
-    def append(self, domain_event_or_events: Any) -> None:
-        """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken."""
-        self.active_record_strategy.append(self.items_of(domain_event_or_events))
+    def append(
+        self, domain_event_or_events: Any, expected_version: Any = ANY, metadata: Any = None
+    ) -> None:
+        """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken.
+
+        ``expected_version`` (``NO_STREAM``, ``STREAM_EXISTS`` or the position of the last
+        event) is checked with the write: ``WrongExpectedVersionError`` and nothing written
+        if the sequence is otherwise. Events may be ``Envelope`` objects; ``metadata`` goes with
+        every event (stores of ``EnvelopedItem``). See ``eventstore_core.streams``.
+        """
+        items = self.items_of(domain_event_or_events, metadata)
+        if expected_version is ANY:
+            self.active_record_strategy.append(items)
+        else:
+            self.active_record_strategy.append(items, expected_version)
 
     # -- reading ------------------------------------------------------------------------
     def get_domain_events(
@@ -82,6 +130,21 @@ class EventStore(BaseEventStore):
     ) -> list[Any]:
         """Events of one sequence within the bounds, in order; ``limit`` applies after it."""
         return self.events_of(self.active_record_strategy.get_items(
+            originator_id, gt=gt, gte=gte, lt=lt, lte=lte, limit=limit, is_ascending=is_ascending
+        ))
+
+    def get_envelopes(
+        self,
+        originator_id: Any,
+        gt: Any = None,
+        gte: Any = None,
+        lt: Any = None,
+        lte: Any = None,
+        limit: int | None = None,
+        is_ascending: bool = True,
+    ) -> list[Envelope]:
+        """As ``get_domain_events``, each event in an ``Envelope`` with its metadata and id."""
+        return self.envelopes_of(self.active_record_strategy.get_items(
             originator_id, gt=gt, gte=gte, lt=lt, lte=lte, limit=limit, is_ascending=is_ascending
         ))
 
@@ -123,6 +186,8 @@ def _refuse_non_events(events: Any) -> None:
     Only its type is named: its value may hold what the cipher was meant to hide.
     """
     for index, event in enumerate(events):
+        if type(event) is Envelope:
+            event = event.event
         if not is_event_object(event):
             raise InvalidEventError(
                 f"append() takes domain events (objects with attributes); value {index} "

@@ -6,6 +6,8 @@ Every backend translates its driver's errors into these, so an application catch
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EventStoreError(Exception):
     """Base class of every error raised by eventstore and its plugins."""
@@ -18,6 +20,21 @@ class ConcurrencyError(EventStoreError):
     """
 
 
+class WrongExpectedVersionError(ConcurrencyError):
+    """The sequence was not as ``append(..., expected_version=...)`` expected: nothing was written.
+
+    ``sequence_id``, ``expected`` (``NO_STREAM``, ``STREAM_EXISTS`` or a position) and
+    ``found`` (the last position of the sequence, or None if it has no items) say why.
+    """
+
+    def __init__(self, message: str, sequence_id: Any = None, expected: Any = None,
+                 found: Any = None) -> None:
+        super().__init__(message)
+        self.sequence_id = sequence_id
+        self.expected = expected
+        self.found = found
+
+
 class DataIntegrityError(EventStoreError):
     """Stored data is corrupt, was altered, or cannot be decrypted with the given key."""
 
@@ -28,6 +45,12 @@ class TopicResolutionError(EventStoreError):
 
 class ConfigurationError(EventStoreError):
     """Bad options, or an unknown or missing plugin."""
+
+
+class UnsupportedFeatureError(ConfigurationError, NotImplementedError):
+    """The backend (or the item class of the store) lacks a feature the call asks for: an
+    expected version, an event id, metadata, a string sequence id or a category read. The
+    message names the capability (``eventstore_core.capabilities``); nothing was written."""
 
 
 class DatastoreError(EventStoreError):

@@ -2,7 +2,8 @@
 
 Registered as ``memory`` through the same hook as every other backend. It has everything a
 backend can declare but sharing between processes: transactions across sequences, a global
-order, timestamp positions and snapshots.
+order, timestamp positions, snapshots, named streams and category reads, expected versions,
+event ids and metadata (``EnvelopedItem`` records).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 
 from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem, T
 from .capabilities import Capabilities
-from .exceptions import ConcurrencyError, ConfigurationError
+from .exceptions import ConfigurationError
 from .hookspecs import BackendRegistrar, hookimpl
 from .sequenceditem import SequencedItem
+from .streams import category_of
 from .urls import StoreURL
 
 
@@ -33,6 +35,11 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         global_order=True,
         timestamp_positions=True,
         snapshots=True,
+        named_streams=True,
+        category_reads=True,
+        expected_versions=True,
+        event_ids=True,
+        metadata=True,
     )
 
     def __init__(
@@ -49,24 +56,61 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         self._positions: dict[Any, list[Any]] = {}  # sequence id -> sorted positions
         self._items: dict[Any, dict[Any, T]] = {}  # sequence id -> position -> item
         self._log: list[T] = []  # every item in commit order; global position = index + 1
+        self._categories: dict[str, list[int]] = {}  # category -> its global positions
         self._wakers: set[Callable[[], None]] = set()  # called after each append (async waits)
 
     def _append(self, items: list[T]) -> None:
         with self._lock:
-            taken = [item for item in items if item[1] in self._items.get(item[0], ())]
+            taken = self._taken(items)
             if taken:
-                raise ConcurrencyError(_taken_message(taken))
-            for item in items:
-                sequence_id, position = item[0], item[1]
-                if sequence_id not in self._items:
-                    self._items[sequence_id] = {}
-                    self._positions[sequence_id] = []
-                self._items[sequence_id][position] = item
-                bisect.insort(self._positions[sequence_id], position)
-            self._log.extend(items)
-            self._stored.notify_all()
-            for wake in self._wakers:
-                wake()
+                retried = self.retried(taken)  # ConcurrencyError unless all are retries
+                items = [item for item in items if (item[0], item[1]) not in retried]
+            self._write(items)
+
+    def _append_expecting(self, items: list[T], expected: Any) -> None:
+        with self._lock:
+            taken = self._taken(items)
+            same = {(new[0], new[1]) for new, stored in taken if self.same_event(new, stored)}
+            if len(same) == len(items):  # a retry of an append that was written: done
+                return
+            sequence_id = items[0][0]
+            positions = self._positions.get(sequence_id, ())
+            found = next((p for p in reversed(positions) if (sequence_id, p) not in same),
+                         None)
+            if not self.expected_met(expected, found):
+                raise self.wrong_expected_version(sequence_id, expected, found)
+            if taken:
+                retried = self.retried(taken)
+                items = [item for item in items if (item[0], item[1]) not in retried]
+            self._write(items)
+
+    def _taken(self, items: list[T]) -> list[tuple[T, T]]:
+        """(new item, stored item) for each position of ``items`` already taken."""
+        stored = self._items
+        return [(item, stored[item[0]][item[1]]) for item in items
+                if item[1] in stored.get(item[0], ())]
+
+    def _write(self, items: list[T]) -> None:
+        """Store checked items (the lock held)."""
+        if not items:
+            return
+        for item in items:
+            sequence_id, position = item[0], item[1]
+            if sequence_id not in self._items:
+                self._items[sequence_id] = {}
+                self._positions[sequence_id] = []
+            self._items[sequence_id][position] = item
+            bisect.insort(self._positions[sequence_id], position)
+        start = len(self._log)
+        self._log.extend(items)
+        for offset, item in enumerate(items, start + 1):
+            if type(item[0]) is str:
+                category = category_of(item[0])
+                if category is not None:
+                    self._categories.setdefault(category, []).append(offset)
+        self._stored.notify_all()
+        for wake in self._wakers:
+            wake()
 
     def _get_items(
         self,
@@ -118,6 +162,13 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 for offset, item in enumerate(self._log[start:start + limit])
             ]
 
+    def _read_category(self, after: int, limit: int, category: str) -> list[OrderedItem]:
+        with self._lock:
+            positions = self._categories.get(category, [])
+            start = bisect.bisect_right(positions, after)
+            log = self._log
+            return [OrderedItem(p, log[p - 1]) for p in positions[start:start + limit]]
+
     def wait_for_items(self, after: int, timeout: float) -> None:
         with self._stored:
             self._stored.wait_for(lambda: len(self._log) > after, timeout=timeout)
@@ -137,18 +188,6 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         finally:
             with self._lock:
                 self._wakers.discard(wake)
-
-
-def _taken_message(taken: list[Any]) -> str:
-    """Names the positions that were taken, and only those, per sequence."""
-    by_sequence: dict[Any, list[Any]] = {}
-    for item in taken:
-        by_sequence.setdefault(item[0], []).append(item[1])
-    return "; ".join(
-        f"position{'s' if len(positions) > 1 else ''} {', '.join(map(str, positions))} "
-        f"of sequence {sequence_id} {'are' if len(positions) > 1 else 'is'} already taken"
-        for sequence_id, positions in by_sequence.items()
-    ) + " (nothing of this append was written)"
 
 
 def _factory() -> InMemoryActiveRecordStrategy[Any]:

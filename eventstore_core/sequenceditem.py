@@ -20,6 +20,23 @@ class SequencedItem(NamedTuple):
     data: str
 
 
+class EnvelopedItem(NamedTuple):
+    """A sequenced item with an event id and metadata beside the four fields.
+
+    Stored by backends that declare the ``event_ids`` (and ``metadata``) capabilities, as
+    the record kind ``"enveloped"``. ``event_id`` identifies the event (an append of an item
+    already stored at its position with the same id writes nothing); ``metadata`` is the
+    mapping the mapper encoded (``""``: none), readable without decoding ``data``.
+    """
+
+    sequence_id: UUID | str
+    position: Any
+    topic: str
+    data: str
+    event_id: UUID
+    metadata: str = ""
+
+
 class StoredEvent(NamedTuple):
     """The same four fields, named for domain events of aggregates."""
 
@@ -41,3 +58,6 @@ class SequencedItemFieldNames:
             )
         self.sequence_id, self.position, self.topic, self.data = fields[:4]
         self.other_names: tuple[str, ...] = tuple(fields[4:])
+        #: Whether items carry an event id and metadata (fields 5 and 6 named ``event_id``
+        #: and ``metadata``, as ``EnvelopedItem``'s).
+        self.enveloped = tuple(fields[4:6]) == ("event_id", "metadata")

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, Generic, TypeVar
+from uuid import UUID, uuid4
 
 from .cipher import Cipher, associated_data, takes_associated_data
 from .cipher import dumps_row as _dumps_row
 from .eventkinds import Reader, builder_of, kind_of, reader_of
 from .exceptions import (
+    ConfigurationError,
     DataIntegrityError,
     EncodingError,
     EventStoreError,
     InvalidEventError,
     TopicResolutionError,
+    UnsupportedFeatureError,
 )
 from .jsoncodec import JSONObjectDecoder, JSONObjectEncoder
 from .sequenceditem import SequencedItem, SequencedItemFieldNames
+from .streams import Envelope
 from .topics import resolve_topic, writable_topic
 from .upcasting import VERSION_KEY, class_version, upcast
 
@@ -50,6 +55,8 @@ class SequencedItemMapper(Generic[T]):
         json_decoder_class: type[Any] | None = None,
         cipher: Cipher | None = None,
         always_encrypt: bool = False,
+        event_id_attr_name: str = "event_id",
+        encrypt_metadata: bool = False,
     ) -> None:
         self.sequenced_item_class = sequenced_item_class
         self.field_names = SequencedItemFieldNames(sequenced_item_class)
@@ -62,6 +69,14 @@ class SequencedItemMapper(Generic[T]):
             raise ValueError("always_encrypt=True needs a cipher")
         self.cipher = cipher
         self.always_encrypt = always_encrypt
+        #: Whether items carry an event id and metadata (``EnvelopedItem``): then each item
+        #: gets the event's ``event_id_attr_name`` attribute if it is a UUID, else a uuid4.
+        self.enveloped = self.field_names.enveloped
+        self.event_id_attr_name = event_id_attr_name
+        if encrypt_metadata and cipher is None:
+            raise ConfigurationError("encrypt_metadata=True needs a cipher")
+        #: Whether metadata is encrypted (with the cipher, bound to its row like the state).
+        self.encrypt_metadata = encrypt_metadata
         self._classes: dict[type, tuple[str, bool, int, Reader | None]] = {}  # _class_info
         self._topics: dict[str, tuple[type, bool, Any]] = {}  # topic -> see _topic_info
 
@@ -90,9 +105,14 @@ class SequencedItemMapper(Generic[T]):
         self._decode = decoder.decode
 
     def to_sequenced_item(self, domain_event: Any) -> T:
-        """Map one event to one sequenced item (encoded, maybe encrypted)."""
+        """Map one event (or ``Envelope``) to one sequenced item (encoded, maybe encrypted)."""
         cls = type(domain_event)
-        topic, encrypted, version, read = self._classes.get(cls) or self._class_info(cls)
+        info = self._classes.get(cls)
+        if info is None:
+            if cls is Envelope:
+                return self._enveloped_item(domain_event)
+            info = self._class_info(cls)
+        topic, encrypted, version, read = info
         state = dict(domain_event.__dict__) if read is None else read(domain_event)
         try:
             sequence_id = state.pop(self.sequence_id_attr_name)
@@ -125,7 +145,92 @@ class SequencedItemMapper(Generic[T]):
                 data = encrypt(data, row)
             else:
                 data = encrypt(data)
+        if self.enveloped:
+            event_id = state.get(self.event_id_attr_name)
+            if type(event_id) is not UUID:
+                event_id = uuid4()
+            return tuple.__new__(self.sequenced_item_class,
+                                 (sequence_id, position, topic, data, event_id, ""))
         return tuple.__new__(self.sequenced_item_class, (sequence_id, position, topic, data))
+
+    def _enveloped_item(self, envelope: Envelope) -> T:
+        """The item of an ``Envelope``: its event's, with its event id and metadata."""
+        event_id, metadata = envelope.event_id, envelope.metadata
+        if type(envelope.event) is Envelope:
+            raise InvalidEventError("an Envelope holds an event, not another Envelope")
+        if event_id is not None and not isinstance(event_id, UUID):
+            raise InvalidEventError(
+                f"the event id of an Envelope must be a UUID or None, got a "
+                f"{type(event_id).__name__}"
+            )
+        if not self.enveloped:
+            if not metadata and event_id is None:
+                return self.to_sequenced_item(envelope.event)
+            raise UnsupportedFeatureError(
+                f"{self.sequenced_item_class.__name__} items have no event id and no "
+                f"metadata: map Envelopes to EnvelopedItem (a store of record 'enveloped', "
+                f"capabilities.event_ids and metadata)"
+            )
+        item: Any = self.to_sequenced_item(envelope.event)
+        fields = list(item)
+        if event_id is not None:
+            fields[4] = event_id
+        if metadata:
+            fields[5] = self.encode_metadata(metadata, item[0], item[1], item[2])
+        return tuple.__new__(self.sequenced_item_class, fields)
+
+    def encode_metadata(
+        self, metadata: Mapping[str, Any], sequence_id: Any, position: Any, topic: str
+    ) -> str:
+        """The stored text of a metadata mapping (JSON; encrypted with ``encrypt_metadata``)."""
+        if not isinstance(metadata, Mapping) or any(type(k) is not str for k in metadata):
+            raise InvalidEventError(
+                f"metadata of sequence {sequence_id} at position {position} must be a "
+                f"mapping with str keys, got a {type(metadata).__name__}"
+            )
+        try:
+            text: str = self.json_encoder.encode(dict(metadata))
+        except EncodingError as error:
+            raise EncodingError(
+                f"metadata of sequence {sequence_id} at position {position}: {error}"
+            ) from None
+        if self.encrypt_metadata:
+            encrypt = self._encrypt or self._no_cipher()
+            if self.binds_rows:
+                text = encrypt(text, _metadata_row(sequence_id, position, topic))
+            else:
+                text = encrypt(text)
+        return text
+
+    def metadata_of(self, sequenced_item: Any) -> dict[str, Any]:
+        """The metadata mapping of an item read back (``{}``: none), decoded (and decrypted,
+        with ``encrypt_metadata``) without decoding or decrypting the event's state."""
+        if not self.enveloped or not sequenced_item[5]:
+            return {}
+        sequence_id, position, topic = sequenced_item[0], sequenced_item[1], sequenced_item[2]
+        text = sequenced_item[5]
+        try:
+            if self.encrypt_metadata:
+                decrypt = self._decrypt or self._no_cipher()
+                if self.binds_rows:
+                    text = decrypt(text, _metadata_row(sequence_id, position, topic))
+                else:
+                    text = decrypt(text)
+            metadata = self._decode(text)
+            if type(metadata) is not dict:
+                raise DataIntegrityError(f"metadata is a {type(metadata).__name__}, not an object")
+        except EventStoreError as error:
+            raise type(error)(
+                f"metadata of sequence {sequence_id} at position {position}: {error}"
+            ) from error
+        return metadata  # type: ignore[no-any-return]
+
+    def envelope_of(self, sequenced_item: Any) -> Envelope:
+        """The event of an item read back, with its metadata and event id (None for items
+        without one)."""
+        event_id = sequenced_item[4] if self.enveloped else None
+        return Envelope(self.from_sequenced_item(sequenced_item),
+                        self.metadata_of(sequenced_item), event_id)
 
     def from_sequenced_item(self, sequenced_item: T) -> Any:
         """Map one sequenced item back to the event it was made from."""
@@ -203,6 +308,12 @@ class SequencedItemMapper(Generic[T]):
 
     def _no_cipher(self) -> Any:
         raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
+
+
+def _metadata_row(sequence_id: Any, position: Any, topic: str) -> bytes:
+    """The associated data of encrypted metadata: its row's, marked as metadata (so that
+    neither it nor the state decrypts in the other's place)."""
+    return b"metadata:" + associated_data(sequence_id, position, topic)
 
 
 def _upcast_and_build(cls: type, current: int, build: Any, state: dict[str, Any]) -> Any:

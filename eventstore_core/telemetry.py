@@ -12,8 +12,10 @@ attributes
 * ``eventstore.outcome``: ``ok``, ``conflict`` (a ``ConcurrencyError``) or ``error`` (then
   also ``error.type`` and the span's status is an error);
 
-and add to the counters ``eventstore.events.appended`` and ``eventstore.events.read``
-(attributes backend and outcome) and the histogram ``eventstore.operation.duration``
+with each event's metadata (stores of ``EnvelopedItem``) given the span's W3C
+``traceparent`` (``current_traceparent()``), and add to the counters
+``eventstore.events.appended`` and ``eventstore.events.read`` (attributes backend and
+outcome) and the histogram ``eventstore.operation.duration``
 (seconds; attributes operation, backend, outcome). Spans and metrics go wherever the
 application's OpenTelemetry SDK sends them; with no SDK configured they are no-ops.
 
@@ -74,6 +76,28 @@ def instrument(store_class: Any) -> bool:
     return True
 
 
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the active OpenTelemetry span (what an append adds to each
+    event's metadata), or None: no span, or OpenTelemetry not installed or switched off."""
+    trace = _trace_api()
+    if trace is None:
+        return None
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+
+
+@functools.cache
+def _trace_api() -> Any:
+    """``opentelemetry.trace`` where ``enabled()`` (looked up once), else None."""
+    if not enabled():
+        return None
+    from opentelemetry import trace
+
+    return trace
+
+
 class _Instruments:
     def __init__(self, tracer: Any, status_error: Any, appended: Any, read: Any,
                  duration: Any) -> None:
@@ -93,12 +117,13 @@ def _outcome(error: BaseException) -> str:
 
 def _traced_append(append: Callable[..., None], tools: _Instruments) -> Callable[..., None]:
     @functools.wraps(append)
-    def traced(self: Any, domain_event_or_events: Any) -> None:
+    def traced(self: Any, domain_event_or_events: Any, *args: Any, **kwargs: Any) -> None:
         events = (domain_event_or_events if isinstance(domain_event_or_events, list | tuple)
                   else (domain_event_or_events,))
         backend = _backend(self)
         id_attr = self.sequenced_item_mapper.sequence_id_attr_name
-        sequences = {str(getattr(event, id_attr, "?")) for event in events}
+        sequences = {str(getattr(getattr(event, "event", event) if _is_envelope(event)
+                                 else event, id_attr, "?")) for event in events}
         attributes: dict[str, Any] = {"eventstore.backend": backend,
                                       "eventstore.count": len(events)}
         if len(sequences) == 1:
@@ -112,7 +137,7 @@ def _traced_append(append: Callable[..., None], tools: _Instruments) -> Callable
             started = time.perf_counter()
             outcome = "ok"
             try:
-                append(self, domain_event_or_events)
+                append(self, domain_event_or_events, *args, **kwargs)
             except BaseException as error:
                 outcome = _outcome(error)
                 _failed(span, error, outcome, tools)
@@ -125,6 +150,12 @@ def _traced_append(append: Callable[..., None], tools: _Instruments) -> Callable
                                       {"operation": "append", **labels})
 
     return traced
+
+
+def _is_envelope(event: Any) -> bool:
+    from .streams import Envelope
+
+    return type(event) is Envelope
 
 
 def _traced_read(read: Callable[..., list[Any]], tools: _Instruments) -> Callable[..., list[Any]]:

@@ -251,7 +251,11 @@ def test_sync_and_async_strategies_refuse_bad_input_with_the_same_message() -> N
     bad_calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
         ("append", (item(sequence_id, "1", "t#T", "{}"),), {}),
         ("append", ([item(sequence_id, 0, "t#T", "{}")] * 2,), {}),
-        ("get_items", ("not-a-uuid",), {}),
+        ("get_items", (12345,), {}),
+        ("get_items", ("",), {}),
+        ("get_items", (str(sequence_id),), {}),
+        ("append", (item(sequence_id, 0, "t#T", "{}"),), {"expected_version": -1}),
+        ("read_all", (0, 10), {"category": "a-b"}),
         ("get_items", (sequence_id,), {"gt": "a"}),
         ("get_items", (sequence_id,), {"limit": 1.5}),
     ]

@@ -48,8 +48,20 @@ def test_attribute_that_cannot_be_encoded(store: EventStore) -> None:
 
 def test_sequence_id_of_the_wrong_type(store: EventStore) -> None:
     with pytest.raises(InvalidEventError) as caught:
-        store.append(event("account-1", 0))
-    assert "'account-1'" in str(caught.value) and "UUID" in str(caught.value)
+        store.append(event(1234, 0))
+    assert "1234" in str(caught.value) and "UUID" in str(caught.value)
+    assert list(store.all_domain_events()) == []
+
+
+@pytest.mark.parametrize("name", ["", "x" * 256, "order-\x001", str(uuid4()),
+                                  uuid4().hex, f"{{{uuid4()}}}"])
+def test_stream_names_that_cannot_be_stored_everywhere(store: EventStore, name: str) -> None:
+    """Named streams (memory declares them): empty, too long, NUL, or a UUID as text."""
+    with pytest.raises(InvalidEventError) as caught:
+        store.append(event(name, 0))
+    assert "stream name" in str(caught.value)
+    with pytest.raises(InvalidEventError):
+        store.get_domain_events(name)
     assert list(store.all_domain_events()) == []
 
 

@@ -3,13 +3,18 @@
 from decimal import Decimal
 from typing import Any
 
-from eventstore_core import InMemoryActiveRecordStrategy, SequencedItem, StoredEvent
+from eventstore_core import (
+    EnvelopedItem,
+    InMemoryActiveRecordStrategy,
+    SequencedItem,
+    StoredEvent,
+)
 from eventstore_core.testing import BackendTestCase
 
 #: record -> the item class of its store
 ITEM_CLASSES: dict[str, Any] = {
     "integer": SequencedItem, "stored_event": StoredEvent, "timestamp": SequencedItem,
-    "snapshot": StoredEvent,
+    "snapshot": StoredEvent, "enveloped": EnvelopedItem,
 }
 
 

@@ -67,7 +67,7 @@ def _item(position: Any) -> SequencedItem:
 
 #: name -> what it does with a store. Each must raise.
 CASES: dict[str, Callable[[EventStore], Any]] = {
-    "sequence id of another type": lambda s: s.active_record_strategy.get_items("not-a-uuid"),
+    "sequence id of another type": lambda s: s.active_record_strategy.get_items(12345),
     "gt is text": lambda s: s.active_record_strategy.get_items(SEQUENCE, gt="a"),
     "lt is text": lambda s: s.active_record_strategy.get_items(SEQUENCE, lt="a"),
     "gte is a float": lambda s: s.active_record_strategy.get_items(SEQUENCE, gte=1.5),
@@ -125,8 +125,16 @@ def test_bad_input_gets_the_same_answer(
         if "memory" not in answers:
             answers["memory"] = _answers_of("memory")
         for case in CASES:
-            assert got[case] == answers["memory"][case], case
+            assert _comparable(case, got[case]) == _comparable(case, answers["memory"][case]), \
+                case
 
+
+def _comparable(case: str, answer: tuple[str, str]) -> tuple[str, str]:
+    """The answer as every backend gives it word for word. Which sequence id types a
+    backend takes (UUID, or also str where it declares named_streams) ends that message."""
+    if case == "sequence id of another type":
+        return answer[0], answer[1].split(" or ")[0]
+    return answer
 
 def _answers_of(backend: str) -> dict[str, tuple[str, str]]:
     store = _open(backend)

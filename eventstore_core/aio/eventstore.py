@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ..activerecordstrategy import DEFAULT_PAGE_SIZE
 from ..eventstore import BaseEventStore
+from ..streams import ANY, Envelope
 from .strategy import AbstractAsyncActiveRecordStrategy
 
 
@@ -28,12 +29,19 @@ class AsyncEventStore(BaseEventStore):
     active_record_strategy: AbstractAsyncActiveRecordStrategy[Any]
 
     # -- writing ------------------------------------------------------------------------
-    async def append(self, domain_event_or_events: Any) -> None:
-        """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken.
+    async def append(
+        self, domain_event_or_events: Any, expected_version: Any = ANY, metadata: Any = None
+    ) -> None:
+        """Store one event, or a list of events atomically. ``ConcurrencyError`` if taken;
+        ``expected_version`` and ``metadata`` as the sync ``append``.
 
         Events are mapped (and encrypted) before anything is awaited; a task cancelled
         during the append leaves all of the list stored or none of it."""
-        await self.active_record_strategy.append(self.items_of(domain_event_or_events))
+        items = self.items_of(domain_event_or_events, metadata)
+        if expected_version is ANY:
+            await self.active_record_strategy.append(items)
+        else:
+            await self.active_record_strategy.append(items, expected_version)
 
     # -- reading ------------------------------------------------------------------------
     async def get_domain_events(
@@ -48,6 +56,21 @@ class AsyncEventStore(BaseEventStore):
     ) -> list[Any]:
         """Events of one sequence within the bounds, in order; ``limit`` applies after it."""
         return self.events_of(await self.active_record_strategy.get_items(
+            originator_id, gt=gt, gte=gte, lt=lt, lte=lte, limit=limit, is_ascending=is_ascending
+        ))
+
+    async def get_envelopes(
+        self,
+        originator_id: Any,
+        gt: Any = None,
+        gte: Any = None,
+        lt: Any = None,
+        lte: Any = None,
+        limit: int | None = None,
+        is_ascending: bool = True,
+    ) -> list[Envelope]:
+        """As ``get_domain_events``, each event in an ``Envelope`` with its metadata and id."""
+        return self.envelopes_of(await self.active_record_strategy.get_items(
             originator_id, gt=gt, gte=gte, lt=lt, lte=lte, limit=limit, is_ascending=is_ascending
         ))
 

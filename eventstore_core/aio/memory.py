@@ -53,6 +53,9 @@ class AsyncInMemoryActiveRecordStrategy(AbstractAsyncActiveRecordStrategy[T]):
     async def _append(self, items: list[T]) -> None:
         self.store._append(items)
 
+    async def _append_expecting(self, items: list[T], expected: Any) -> None:
+        self.store._append_expecting(items, expected)
+
     async def _get_items(
         self,
         sequence_id: Any,
@@ -71,6 +74,9 @@ class AsyncInMemoryActiveRecordStrategy(AbstractAsyncActiveRecordStrategy[T]):
 
     async def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
         return self.store._read_all(after, limit)
+
+    async def _read_category(self, after: int, limit: int, category: str) -> list[OrderedItem]:
+        return self.store._read_category(after, limit, category)
 
     async def wait_for_items(self, after: int, timeout: float) -> None:
         loop = asyncio.get_running_loop()

@@ -21,6 +21,8 @@ from ..activerecordstrategy import (
     StrategyRules,
     T,
 )
+from ..exceptions import UnsupportedFeatureError
+from ..streams import ANY
 
 
 class AbstractAsyncActiveRecordStrategy(StrategyRules[T], ABC):
@@ -32,19 +34,31 @@ class AbstractAsyncActiveRecordStrategy(StrategyRules[T], ABC):
     """
 
     # -- writing ------------------------------------------------------------------------
-    async def append(self, sequenced_item_or_items: T | Sequence[T]) -> None:
+    async def append(
+        self, sequenced_item_or_items: T | Sequence[T], expected_version: Any = ANY
+    ) -> None:
         """Store one item, or a list of items atomically (all or nothing).
 
         ``ConcurrencyError`` if any position is already taken (nothing of the call is
-        written), ``InvalidEventError`` for a malformed item (before anything is awaited).
+        written), ``InvalidEventError`` for a malformed item (before anything is awaited);
+        ``expected_version`` as the sync ``append``.
         """
         items = self.items_to_append(sequenced_item_or_items)
+        if expected_version is ANY:
+            if items:
+                await self._append(items)
+            return
+        self.check_expected_version(items, expected_version)
         if items:
-            await self._append(items)
+            await self._append_expecting(items, expected_version)
 
     @abstractmethod
     async def _append(self, items: list[T]) -> None:
         """Write checked items atomically; translate a taken position to ConcurrencyError."""
+
+    async def _append_expecting(self, items: list[T], expected: Any) -> None:
+        """As the sync ``_append_expecting``."""
+        raise UnsupportedFeatureError(f"{type(self).__name__} cannot check an expected version")
 
     # -- reading ------------------------------------------------------------------------
     async def get_items(
@@ -102,14 +116,21 @@ class AbstractAsyncActiveRecordStrategy(StrategyRules[T], ABC):
 
     # -- the global order ---------------------------------------------------------------
     async def read_all(
-        self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE
+        self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE, category: str | None = None
     ) -> list[OrderedItem]:
         """Items with a global position above ``after``, in that order, at most ``limit``
         (as the sync ``read_all``: arguments checked here, the same on every backend)."""
         self.check_read_all(after, limit)
+        if category is not None:
+            self.check_category(category)
+            return await self._read_category(after, limit, category) if limit else []
         if limit == 0:
             return []
         return await self._read_all(after, limit)
+
+    async def _read_category(self, after: int, limit: int, category: str) -> list[OrderedItem]:
+        """As the sync ``_read_category``."""
+        raise UnsupportedFeatureError(f"{type(self).__name__} cannot read a category")
 
     async def _read_all(self, after: int, limit: int) -> list[OrderedItem]:
         """Read checked arguments (as the sync ``_read_all``)."""

@@ -11,11 +11,13 @@ from .registration_tests import RegistrationTests
 from .requirements import unmet
 from .snapshot_tests import SnapshotTests
 from .strategy_tests import StrategyTests
+from .stream_tests import StreamTests
 from .timestamp_tests import TimestampTests
 
 
 class BackendTestCase(
-    StrategyTests, TimestampTests, SnapshotTests, GlobalOrderTests, RegistrationTests
+    StrategyTests, StreamTests, TimestampTests, SnapshotTests, GlobalOrderTests,
+    RegistrationTests,
 ):
     """Every test of the backend contract; each runs when the capabilities call for it.
 
@@ -34,8 +36,10 @@ class BackendTestCase(
     def create_strategy(self, record: str = "integer") -> AbstractActiveRecordStrategy[Any]:
         """A ready strategy on the test store (tables set up). ``record`` is one of
         "integer" (``SequencedItem``-shaped items with int positions; the default),
-        "stored_event" (``StoredEvent``-shaped), "timestamp" (``Decimal`` positions) and
-        "snapshot" (a store of snapshots, apart from the events).
+        "stored_event" (``StoredEvent``-shaped), "timestamp" (``Decimal`` positions),
+        "snapshot" (a store of snapshots, apart from the events) and "enveloped"
+        (``EnvelopedItem`` records with event ids and metadata; asked for only where the
+        capabilities declare ``event_ids``).
 
         Called at least once per test (in ``setUp``, for ``self.record``), again by tests
         that need more writers, and in the child processes of the process tests, on a fresh
@@ -65,5 +69,9 @@ class BackendTestCase(
     def opened(self, record: str) -> AbstractActiveRecordStrategy[Any]:
         """This test's strategy for ``record`` (made once per test, closed after it)."""
         if record not in self._opened:
-            self._opened[record] = self.create_strategy(record)
+            strategy = self._opened[record] = self.create_strategy(record)
+            if record == "enveloped" and not unwrap(strategy).enveloped:
+                self.fail(f"create_strategy('enveloped') gave a store of "
+                          f"{strategy.sequenced_item_class.__name__}: a backend declaring "
+                          f"capabilities.event_ids stores EnvelopedItem records for it")
         return self._opened[record]
