@@ -127,9 +127,8 @@ class StrategyRules(Generic[T]):
         checks and messages run only for what fails that.
         """
         item_class = self.sequenced_item_class
-        seq_types = self.sequence_id_types()
+        seq_types = _as_tuple(self.sequence_id_type)  # (stream names: by _check_item)
         pos_types = _as_tuple(self.position_type)
-        named = str in seq_types
         for item in items:
             if (
                 type(item) is not item_class
@@ -143,9 +142,6 @@ class StrategyRules(Generic[T]):
                 or "\x00" in item[3]
             ):
                 self._check_item(item)
-        if named:  # each stream name once per append (parsing a name costs a little)
-            for name in {item[0] for item in items if type(item[0]) is str}:
-                check_stream_name(name)
         if self.enveloped:
             _check_envelopes(items)
         if len(items) > 1:
@@ -164,6 +160,8 @@ class StrategyRules(Generic[T]):
                 f"sequence id {sequence_id!r} (at position {position!r}) has type "
                 f"{type(sequence_id).__name__}, expected {_type_names(seq_type)}"
             )
+        if type(sequence_id) is str:
+            check_stream_name(sequence_id)
         if isinstance(position, bool) or not isinstance(position, pos_type):
             raise InvalidEventError(
                 f"position {position!r} of sequence {sequence_id} has type "

@@ -65,10 +65,10 @@ class BaseEventStore:
     def _enveloped(events: Any, metadata: Any) -> list[Any]:
         """``events`` as Envelopes with the metadata of this append (events of no metadata
         stay as they are)."""
-        common = dict(metadata) if metadata else {}
         if metadata is not None and not isinstance(metadata, Mapping):
             raise InvalidEventError(
                 f"metadata must be a mapping, got a {type(metadata).__name__}")
+        common = dict(metadata) if metadata else {}
         traceparent = current_traceparent()
         if traceparent is not None:
             common.setdefault("traceparent", traceparent)

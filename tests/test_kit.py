@@ -7,6 +7,7 @@ import inspect
 import os
 import sqlite3
 import tempfile
+import time
 import unittest
 from collections.abc import Iterator
 from dataclasses import fields
@@ -18,11 +19,13 @@ from eventstore_core import (
     Capabilities,
     ConcurrencyError,
     DatastoreError,
+    EnvelopedItem,
     InMemoryActiveRecordStrategy,
     SequencedItem,
 )
 from eventstore_core.testing import BackendTestCase
 from eventstore_core.testing.requirements import requirements_of
+from eventstore_core.testing.stream_tests import StreamTests
 
 
 def run(case_class: type[unittest.TestCase], *names: str) -> unittest.TestResult:
@@ -80,6 +83,65 @@ def test_a_declared_capability_that_is_not_honoured_fails() -> None:
     assert "declare capabilities.shared_between_processes" in skipped[
         "test_processes_racing_for_positions"]
     assert "set backend_name" in skipped["test_entry_point_loads"]
+
+
+# -- backends that claim the append semantics of issue 12 but do not keep them -------------------
+class CheckThenWrite(InMemoryActiveRecordStrategy[Any]):
+    """Checks the expected version, then writes: two steps, with a round trip between (as a
+    backend that reads the last position and then inserts would), not one atomic step."""
+
+    def _append_expecting(self, items: list[Any], expected: Any) -> None:
+        last = self.get_items(items[0][0], limit=1, is_ascending=False)
+        found = last[0][1] if last else None
+        if not self.expected_met(expected, found):
+            raise self.wrong_expected_version(items[0][0], expected, found)
+        time.sleep(0.01)  # the round trip to the database
+        self._append(items)
+
+
+class RetriesAreConflicts(InMemoryActiveRecordStrategy[Any]):
+    """Stores event ids but treats a retry (same ids, same positions) as a conflict."""
+
+    def _taken(self, items: list[Any]) -> list[tuple[Any, Any]]:
+        taken = super()._taken(items)
+        if taken:
+            raise self.taken_error([new for new, _ in taken])
+        return taken
+
+
+STREAM_TESTS = [name for name in dir(StreamTests) if name.startswith("test_")]
+
+
+def _case(strategy_class: type) -> type[BackendTestCase]:
+    class Case(BackendTestCase):
+        __test__ = False
+
+        def create_strategy(self, record: str = "integer") -> Any:
+            stores = self.__dict__.setdefault("_stores", {})
+            if record not in stores:
+                stores[record] = strategy_class(
+                    sequenced_item_class=EnvelopedItem if record == "enveloped"
+                    else SequencedItem)
+            return stores[record]
+
+    return Case
+
+
+def test_an_expected_version_checked_apart_from_the_write_fails_the_kit() -> None:
+    result = run(_case(CheckThenWrite), "test_racers_expecting_the_same_version_one_wins",
+                 "test_expected_no_stream", "test_expected_exact_position_of_the_last_event")
+    assert failed(result) == {"test_racers_expecting_the_same_version_one_wins"}
+
+
+def test_a_retry_taken_for_a_conflict_fails_the_kit() -> None:
+    result = run(_case(RetriesAreConflicts), *STREAM_TESTS)
+    assert failed(result) == {
+        "test_the_same_events_again_write_nothing",
+        "test_a_retry_of_a_list_cut_off_midway_completes_it",
+        "test_racers_retrying_the_same_list_store_it_once",
+        "test_a_retry_with_an_expected_version_succeeds",
+        "test_events_get_their_own_ids_or_new_ones",
+    }
 
 
 # -- a backend that is unsafe across fork -------------------------------------------------------

@@ -174,3 +174,59 @@ def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "EVENTSTORE_TELEMETRY"}
 
 
+
+
+TRACEPARENT = r"""
+import asyncio, json
+from uuid import uuid4
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+
+from eventstore_core import (DomainEvent, EnvelopedItem, EventStore,
+                             InMemoryActiveRecordStrategy, SequencedItemMapper)
+from eventstore_core.aio import AsyncEventStore, AsyncInMemoryActiveRecordStrategy
+
+mapper = SequencedItemMapper(EnvelopedItem, "originator_id", "originator_version")
+strategy = InMemoryActiveRecordStrategy(sequenced_item_class=EnvelopedItem)
+store = EventStore(mapper, strategy)
+astore = AsyncEventStore(mapper, AsyncInMemoryActiveRecordStrategy(store=strategy))
+a, b, c = uuid4(), uuid4(), uuid4()
+with trace.get_tracer("app").start_as_current_span("handle") as handle:
+    store.append(DomainEvent(originator_id=a, originator_version=0), metadata={"user": "u"})
+    asyncio.run(astore.append(DomainEvent(originator_id=b, originator_version=0)))
+store.append(DomainEvent(originator_id=c, originator_version=0))
+finished = exporter.get_finished_spans()
+handle = next(s.context for s in finished if s.name == "handle")
+append = next(s.context for s in finished if s.name == "eventstore.append")  # the first
+print(json.dumps({
+    "trace_id": format(handle.trace_id, "032x"),
+    "handle": format(handle.span_id, "016x"),
+    "append": format(append.span_id, "016x"),
+    "flags": format(int(handle.trace_flags), "02x"),
+    "sync": store.get_envelopes(a)[0].metadata,
+    "async": store.get_envelopes(b)[0].metadata,
+    "outside": store.get_envelopes(c)[0].metadata,
+}))
+"""
+
+
+def test_an_append_in_a_span_puts_its_traceparent_in_the_metadata() -> None:
+    done = subprocess.run([sys.executable, "-c", TRACEPARENT], capture_output=True, text=True,
+                          env=_base_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    # the sync append runs in its own span (a child of the application's): its id is sent
+    assert got["sync"] == {"user": "u",
+                           "traceparent": f"00-{got['trace_id']}-{got['append']}-{got['flags']}"}
+    # the async store has no span of its own: the application's
+    assert got["async"] == {"traceparent": f"00-{got['trace_id']}-{got['handle']}-{got['flags']}"}
+    assert "traceparent" in got["outside"]  # its own append span, in a trace of its own
+    assert got["trace_id"] not in got["outside"]["traceparent"]
+    assert int(got["flags"], 16) & 1, "sampled"
