@@ -28,6 +28,10 @@ processes start), ``record`` (what the strategy tests ask for), ``backend_name``
 | timestamps (``create_strategy("timestamp")``) | ``timestamp_positions`` |
 | snapshots (``create_strategy("snapshot")``) | ``snapshots`` |
 | ``read_all``, live subscription, resume | ``global_order`` |
+| expected versions (atomic with the write, racers) | ``expected_versions`` |
+| retries by event id (``create_strategy("enveloped")``) | ``event_ids`` |
+| metadata beside the state, encrypted only if asked | ``metadata`` |
+| string sequence ids; category reads | ``named_streams``; ``category_reads`` |
 | entry point, options, environment, AES | ``backend_name`` is set |
 
 ``AsyncBackendTestCase`` is the same kit for an async strategy: implement
