@@ -32,6 +32,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .streams import Envelope
+
 #: Set to ``off`` (or ``0``, ``false``) to leave the event store uninstrumented.
 SWITCH = "EVENTSTORE_TELEMETRY"
 INSTRUMENTATION_NAME = "eventstore"
@@ -153,8 +155,6 @@ def _traced_append(append: Callable[..., None], tools: _Instruments) -> Callable
 
 
 def _is_envelope(event: Any) -> bool:
-    from .streams import Envelope
-
     return type(event) is Envelope
 
 

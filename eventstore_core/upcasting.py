@@ -40,9 +40,17 @@ def class_version(cls: type) -> int:
     return version
 
 
-def register_upcaster(cls: type, from_version: int, upcaster: Upcaster) -> None:
+def register_upcaster(cls: type | str, from_version: int, upcaster: Upcaster) -> None:
     """``upcaster(state)`` turns the stored state of ``cls`` at ``from_version`` into the
-    state at ``from_version + 1`` (the state without the sequence id and position)."""
+    state at ``from_version + 1`` (the state without the sequence id and position).
+
+    ``cls`` is the event class, or a topic naming it (``"bank.events#Deposited"``, or an
+    alias given with ``register_topic``): the upcasters are the class's, whichever of its
+    topics an item was stored under."""
+    if isinstance(cls, str):
+        from .topics import resolve_topic
+
+        cls = resolve_topic(cls)  # TopicResolutionError if it names no class
     if not isinstance(cls, type):
         raise TypeError(f"register_upcaster needs a class, got a {type(cls).__name__}")
     if type(from_version) is not int or from_version < 1:
@@ -52,7 +60,7 @@ def register_upcaster(cls: type, from_version: int, upcaster: Upcaster) -> None:
     _upcasters.setdefault(cls, {})[from_version] = upcaster
 
 
-def upcaster(cls: type, from_version: int) -> Callable[[Upcaster], Upcaster]:
+def upcaster(cls: type | str, from_version: int) -> Callable[[Upcaster], Upcaster]:
     """Decorator form of ``register_upcaster``."""
 
     def register(function: Upcaster) -> Upcaster:

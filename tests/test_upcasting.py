@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from test_same_answer_everywhere import BACKENDS
 
 from eventstore_core import (
     DataIntegrityError,
@@ -155,3 +156,49 @@ def test_bad_versions_and_upcasters_are_refused() -> None:
         register_upcaster(DomainEvent, 0, lambda state: state)
     with pytest.raises(TypeError):
         register_upcaster(DomainEvent, 1, "not callable")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "aes"])
+@pytest.mark.parametrize("backend", [*BACKENDS, "memory-enveloped"])
+def test_v1_and_v2_events_read_back_as_v3_on_every_backend(backend: str, encrypted: bool) -> None:
+    """Through each backend's own items (``SequencedItem``; ``EnvelopedItem`` with metadata
+    on memory), with upcasters registered by topic."""
+    from eventstore_aes import AESCipher
+    from test_same_answer_everywhere import _open
+
+    from eventstore_core import Envelope, EnvelopedItem
+
+    if backend == "memory-enveloped":
+        strategy: Any = InMemoryActiveRecordStrategy(sequenced_item_class=EnvelopedItem)
+    else:
+        strategy = _open(backend).active_record_strategy
+    options: dict[str, Any] = (
+        {"cipher": AESCipher(aes_key=b"u" * 32), "always_encrypt": True} if encrypted else {})
+
+    def store() -> EventStore:
+        return EventStore(SequencedItemMapper(strategy.sequenced_item_class, **options),
+                          strategy)
+
+    try:
+        sequence = uuid4()
+        name = f"Moved{backend.replace('-', '')}{'Aes' if encrypted else ''}"
+        v1 = _define(name, None)
+        first = v1(sequence_id=sequence, position=0, metres=1500)
+        store().append(Envelope(first, {"user": "u1"}) if store().sequenced_item_mapper.enveloped
+                       else first)
+        v2 = _define(name, 2)
+        store().append(v2(sequence_id=sequence, position=1, km=2.5))
+        v3 = _define(name, 3)
+        register_upcaster(f"{MODULE}#{name}", 1,
+                          lambda state: {"km": state.pop("metres") / 1000, **state})
+        register_upcaster(f"{MODULE}#{name}", 2, lambda state: {**state, "mode": "walk"})
+        events = store().get_domain_events(sequence)
+        assert [type(event) for event in events] == [v3, v3]
+        assert [(e.km, e.mode) for e in events] == [(1.5, "walk"), (2.5, "walk")]
+        if backend == "memory-enveloped":
+            assert store().get_envelopes(sequence)[0].metadata == {"user": "u1"}
+        stored = strategy.get_items(sequence)
+        assert len(stored) == 2
+        assert ('"metres":1500' in stored[0][3]) is not encrypted  # stored as v1, unchanged
+    finally:
+        strategy.close()
