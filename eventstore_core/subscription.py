@@ -4,6 +4,8 @@ A catch-up subscription reads the global order page by page from a position, the
 more. It yields every item exactly once, in order: backends guarantee that global positions
 increase in commit order, so nothing committed later can appear below a position already
 read. Save ``subscription.position`` with your own results and resume from it after a restart.
+With ``category="order"`` (backends declaring ``category_reads``) it follows the streams
+``order-...`` only, with the same global positions.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Following:
         page_size: int = 500,
         timeout: float | None = None,
         poll_interval: float = 0.5,
+        category: str | None = None,
     ) -> None:
         if not strategy.capabilities.global_order:
             raise ConfigurationError(
@@ -36,8 +39,17 @@ class Following:
             )
         strategy.check_page_size(page_size)
         strategy.check_read_all(after, page_size)
+        if category is not None:
+            strategy.check_category(category)
         self.strategy = strategy
         self.position = after
+        #: Only the streams ``<category>-...`` (``read_all(..., category=)``), or all.
+        self.category = category
+        #: The highest global position seen of any stream (a category subscription waits
+        #: for items above it, not above its own position, which others' items pass).
+        self.head = after
+        #: The arguments of each read.
+        self._read_options: dict[str, Any] = {} if category is None else {"category": category}
         self.page_size = page_size
         self.timeout = timeout
         self.poll_interval = poll_interval
@@ -63,6 +75,13 @@ class Following:
             return self.poll_interval
         return min(self.poll_interval, self.timeout - waited)
 
+    def _seen(self, page: list[OrderedItem]) -> int | None:
+        """Note a page of the global order read past ``head``; the position to wait above
+        once the order is read to its end (None: read on)."""
+        if page:
+            self.head = max(self.head, page[-1].global_position)
+        return self.head if len(page) < self.page_size else None
+
     def stop(self) -> None:
         """End the iteration (from another thread, or from inside the loop)."""
         self._stopped.set()
@@ -84,13 +103,25 @@ class CatchUpSubscription(Following):
         page_size: int = 500,
         timeout: float | None = None,
         poll_interval: float = 0.5,
+        category: str | None = None,
     ) -> None:
-        super().__init__(strategy, after, page_size, timeout, poll_interval)
+        super().__init__(strategy, after, page_size, timeout, poll_interval, category)
+
+    def _wait_above(self) -> int:
+        """The position to wait above: this subscription's own, or for a category the end
+        of the global order (read up to it, past other streams' items)."""
+        if self.category is None:
+            return self.position
+        self.head = max(self.head, self.position)
+        while True:
+            end = self._seen(self.strategy.read_all(self.head, self.page_size))
+            if end is not None:
+                return end
 
     def __iter__(self) -> Iterator[OrderedItem]:
         self._start()
         while not self._stopped.is_set():
-            page = self.strategy.read_all(self.position, self.page_size)
+            page = self.strategy.read_all(self.position, self.page_size, **self._read_options)
             for ordered in page:
                 self.position = ordered.global_position
                 yield ordered
@@ -100,4 +131,4 @@ class CatchUpSubscription(Following):
             if wait is None:
                 return
             if wait:
-                self.strategy.wait_for_items(self.position, wait)
+                self.strategy.wait_for_items(self._wait_above(), wait)

@@ -29,8 +29,19 @@ class AsyncCatchUpSubscription(Following):
         page_size: int = 500,
         timeout: float | None = None,
         poll_interval: float = 0.5,
+        category: str | None = None,
     ) -> None:
-        super().__init__(strategy, after, page_size, timeout, poll_interval)
+        super().__init__(strategy, after, page_size, timeout, poll_interval, category)
+
+    async def _wait_above(self) -> int:
+        """As the sync subscription's ``_wait_above``."""
+        if self.category is None:
+            return self.position
+        self.head = max(self.head, self.position)
+        while True:
+            end = self._seen(await self.strategy.read_all(self.head, self.page_size))
+            if end is not None:
+                return end
 
     def __aiter__(self) -> AsyncIterator[OrderedItem]:
         return self._follow()
@@ -38,7 +49,8 @@ class AsyncCatchUpSubscription(Following):
     async def _follow(self) -> AsyncIterator[OrderedItem]:
         self._start()
         while not self._stopped.is_set():
-            page = await self.strategy.read_all(self.position, self.page_size)
+            page = await self.strategy.read_all(self.position, self.page_size,
+                                                **self._read_options)
             for ordered in page:
                 self.position = ordered.global_position
                 yield ordered
@@ -48,4 +60,4 @@ class AsyncCatchUpSubscription(Following):
             if wait is None:
                 return
             if wait:
-                await self.strategy.wait_for_items(self.position, wait)
+                await self.strategy.wait_for_items(await self._wait_above(), wait)

@@ -88,9 +88,9 @@ class AsyncBackendTestCase(BackendTestCase):
                                         snapshot_every), self.runner)
 
     def make_subscription(self, strategy: Any, after: int = 0,
-                          timeout: float | None = None) -> Any:
+                          timeout: float | None = None, **options: Any) -> Any:
         return SyncView(AsyncCatchUpSubscription(unwrap(strategy), after=after,
-                                                 timeout=timeout), self.runner)
+                                                 timeout=timeout, **options), self.runner)
 
     def store_from_config(self, backend: str) -> Any:
         return SyncView(self.runner.call(AsyncEventStore.from_config, backend), self.runner)

@@ -30,8 +30,8 @@ class StoreParts:
         return Repository(event_store, mutate, snapshot_strategy, snapshot_every)
 
     def make_subscription(self, strategy: Any, after: int = 0,
-                          timeout: float | None = None) -> Any:
-        return CatchUpSubscription(strategy, after=after, timeout=timeout)
+                          timeout: float | None = None, **options: Any) -> Any:
+        return CatchUpSubscription(strategy, after=after, timeout=timeout, **options)
 
     def store_from_config(self, backend: str) -> Any:
         return EventStore.from_config(backend)

@@ -526,6 +526,36 @@ class StreamTests(StoreParts, unittest.TestCase):
         self.assertEqual(self.strategy.read_all(start, 10, category=f"none{tag}"), [])
 
     @requires("category_reads")
+    def test_a_category_subscription_follows_its_streams_live(self) -> None:
+        """A subscription of one category gets its items once, in global order, while
+        other streams are written too (it waits past their items, not on them)."""
+        tag = uuid4().hex[:8]
+        category = f"cat{tag}"
+        start = self.last_position()
+        for position in range(3):
+            self.strategy.append(self.item(f"{category}-a", position))
+            self.strategy.append(self.item(f"other{tag}-a", position))
+        subscription = self.make_subscription(self.strategy, after=start, timeout=1.0,
+                                              category=category)
+        got: list[Any] = []
+        follower = threading.Thread(target=lambda: got.extend(subscription))
+        follower.start()
+        for position in range(3, 40):
+            self.strategy.append(self.item(f"other{tag}-a", position))
+            if position % 4 == 0:
+                self.strategy.append(self.item(f"{category}-b", position))
+        follower.join(timeout=120)
+        self.assertFalse(follower.is_alive(), "the subscription did not end")
+        self.wait_until_visible()
+        expected = [o for o in self.strategy.read_all(start, 1_000_000)
+                    if isinstance(o.item[0], str) and o.item[0].startswith(category + "-")]
+        self.assertEqual(len(expected), 3 + 9)
+        self.assertEqual(got, expected)
+        self.assertEqual(subscription.position, expected[-1].global_position)
+        with self.assertRaises(InvalidEventError):
+            self.make_subscription(self.strategy, category="a-b")
+
+    @requires("category_reads")
     def test_bad_categories_are_refused(self) -> None:
         for category in ("", "order-1", 5, "a\x00", "x" * 256):
             with self.assertRaises(InvalidEventError) as caught:
