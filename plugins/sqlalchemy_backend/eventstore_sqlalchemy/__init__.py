@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from eventstore_core.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
+    from .databases.sqlite import configure_engine as configure_sqlite_engine
     from .datastore import SQLAlchemyDatastore, SQLAlchemySettings
     from .records import (
         Base,
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
         TimestampSequencedItemRecord,
         global_position_counters,
     )
-    from .sqlite import configure_engine as configure_sqlite_engine
     from .strategy import SQLAlchemyActiveRecordStrategy
     from .timestamps import MicrosecondTimestamp
 
@@ -45,7 +45,7 @@ _EXPORTS = {
     "StoredEventRecord": ("records", "StoredEventRecord"),
     "StoredSnapshotRecord": ("records", "StoredSnapshotRecord"),
     "TimestampSequencedItemRecord": ("records", "TimestampSequencedItemRecord"),
-    "configure_sqlite_engine": ("sqlite", "configure_engine"),
+    "configure_sqlite_engine": ("databases.sqlite", "configure_engine"),
     "global_position_counters": ("records", "global_position_counters"),
 }
 

@@ -6,17 +6,18 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from eventstore_core.exceptions import DatastoreError
 from sqlalchemy import Engine, Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from . import sqlite
+from . import databases
+from .connections import OwnTransaction, SessionTransaction
+from .databases import Database
+from .databases.sqlite import SQLiteOptions
 from .engine import create_engine_for, parse_url
-from .errors import is_disconnect, is_transient, translate_error
-from .records import GLOBAL_POSITION, IntegerSequencedItemRecord, global_position_counters
-from .retry import retry_transient
+from .errors import is_disconnect, transient_on, translate_error
+from .records import IntegerSequencedItemRecord
 
 #: The embedded default: a SQLite file in the working directory.
 DEFAULT_URI = "sqlite:///eventstore.sqlite3"
@@ -44,7 +45,7 @@ class SQLAlchemySettings:
     ) -> None:
         self.uri: str | URL = uri or os.environ.get(URI_ENV) or DEFAULT_URI
         self.url: URL = parse_url(self.uri)
-        self.sqlite = sqlite.SQLiteOptions(
+        self.sqlite = SQLiteOptions(
             synchronous=sqlite_synchronous, busy_timeout=sqlite_busy_timeout
         )
         self.engine_kwargs = engine_kwargs
@@ -90,21 +91,16 @@ class SQLAlchemyDatastore:
         """Create the engine and the scoped session (connections are opened when used)."""
         if self._engine is not None:
             return
-        self._engine = create_engine_for(
-            self.settings.url, self.settings.sqlite, self.settings.engine_kwargs
-        )
+        self._engine = create_engine_for(self.settings.url, self.settings)
         self._session = scoped_session(sessionmaker(bind=self._engine))
 
     def setup_tables(self) -> None:
         """Create the tables that do not exist yet (safe when several processes race).
 
         On MySQL/MariaDB, tables with a global order come with ``global_position_counters``,
-        the table their writers take global positions from (see ``globalorder``).
+        the table their writers take global positions from (``databases.mysql``).
         """
-        tables = [as_table(t) for t in self.tables]
-        counted = self.engine.dialect.name in ("mysql", "mariadb")
-        if counted and any(GLOBAL_POSITION in t.c for t in tables):
-            tables.insert(0, global_position_counters)
+        tables = self.database.tables_to_create([as_table(t) for t in self.tables])
         self._run_ddl("create", tables, lambda table, conn: table.create(conn, checkfirst=True))
 
     def drop_tables(self) -> None:
@@ -126,58 +122,48 @@ class SQLAlchemyDatastore:
             self._engine.dispose()
             self._engine = None
 
-    def _run_ddl(self, verb: str, tables: list[Table], action: Any) -> None:
-        what = f"{verb} tables {', '.join(t.name for t in tables)}"
-        session = self._session() if self._session is not None else None
-        if session is not None and session.in_transaction():
-            self._ddl_in_session(session, what, tables, action)
-            return
-        failures = 0
+    @property
+    def database(self) -> Database:
+        """What the engine's database does its own way (``databases``)."""
+        return databases.for_engine(self.engine)
 
-        def attempt() -> None:
-            with sqlite.guarded(self.engine.dialect.name), self.engine.connect() as conn:
-                conn = conn.execution_options(**sqlite.WRITE_OPTIONS)
-                with conn.begin():
-                    for table in tables:
-                        action(table, conn)
+    def _run_ddl(self, verb: str, tables: list[Table], action: Any) -> None:
+        """The DDL in a transaction of its own; or, with a transaction open in this thread's
+        session, inside it (under a SAVEPOINT, so a failure leaves the caller's work as it
+        was), never committing it, or refused before anything is touched where the database
+        would commit it (``Database.refuse_ddl_in_transaction``)."""
+        what = f"{verb} tables {', '.join(t.name for t in tables)}"
+        database = self.database
+
+        def work(conn: Any) -> None:
+            for table in tables:
+                action(table, conn)
+
+        session = self._session() if self._session is not None else None
+        failures = 0
 
         def should_retry(error: BaseException) -> bool:
             # Busy or deadlocked: until the timeout. Two processes creating one table at once
             # (the loser sees it exists next time): twice more.
             nonlocal failures
             failures += 1
-            if is_transient(error):
+            if transient(error):
                 return True
             return isinstance(error, sa_exc.DBAPIError) and not is_disconnect(error) and (
                 failures < 3
             )
 
+        transient = transient_on(database)
         try:
-            retry_transient(attempt, should_retry=should_retry)
+            if session is not None and session.in_transaction():
+                database.refuse_ddl_in_transaction(what)
+                SessionTransaction(session, None, database).core(work, write=True)
+            else:
+                OwnTransaction(self.engine, database).core(
+                    work, write=True, should_retry=should_retry
+                )
         except sa_exc.DBAPIError as error:
-            raise translate_error(error, what, self.settings.url) from error
-
-    def _ddl_in_session(
-        self, session: Session, what: str, tables: list[Table], action: Any
-    ) -> None:
-        """The DDL inside the transaction the caller has open in this thread's session (under
-        a SAVEPOINT, so a failure leaves the caller's work as it was), never committing it.
-        MySQL/MariaDB commit any open transaction at a DDL statement: refused there, before
-        anything is touched."""
-        name = self.engine.dialect.name
-        if name in ("mysql", "mariadb"):
-            raise DatastoreError(
-                f"cannot {what} while this thread's session has a transaction open: "
-                f"{name} would commit that transaction at the first CREATE or DROP; "
-                f"call it before the transaction begins or after it ends"
-            )
-        try:
-            with sqlite.guarded(name), session.begin_nested():
-                conn = session.connection()
-                for table in tables:
-                    action(table, conn)
-        except sa_exc.DBAPIError as error:
-            raise translate_error(error, what, self.settings.url) from error
+            raise translate_error(error, what, self.settings.url, database) from error
 
     def __repr__(self) -> str:
         return f"SQLAlchemyDatastore(settings={self.settings!r}, tables={self.tables!r})"

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import weakref
 from typing import Any
 
 from eventstore_core.exceptions import ConfigurationError
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
-from . import sqlite
-
-#: Seconds to wait for a database server to answer before ``DatastoreError``.
-CONNECT_TIMEOUT = 10
+from . import databases
 
 #: The extra to pip-install for each database's driver.
 DRIVER_EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
@@ -45,18 +41,12 @@ def hide_password(text: str) -> str:
     return _CREDENTIALS.sub(r"\1***@", text)
 
 
-def create_engine_for(
-    url: URL, sqlite_options: sqlite.SQLiteOptions, engine_kwargs: dict[str, Any]
-) -> Engine:
-    """An engine for ``url``: SQLite set up for concurrent writers, servers with a timeout."""
+def create_engine_for(url: URL, settings: Any) -> Engine:
+    """An engine for ``url``, set up by its database (``databases``); ``settings`` an
+    ``SQLAlchemySettings``."""
     backend = url.get_backend_name()
-    kwargs = dict(engine_kwargs)
-    if backend == "sqlite":
-        kwargs = sqlite.engine_arguments(url, sqlite_options, kwargs)
-    elif backend in ("postgresql", "mysql", "mariadb"):
-        connect_args = dict(kwargs.get("connect_args") or {})
-        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
-        kwargs["connect_args"] = connect_args
+    database = databases.database_class(backend)
+    kwargs = database.engine_arguments(url, settings, dict(settings.engine_kwargs))
     try:
         engine = create_engine(url, **kwargs)
     except (sa_exc.NoSuchModuleError, ModuleNotFoundError) as error:
@@ -69,29 +59,24 @@ def create_engine_for(
         raise ConfigurationError(
             f"cannot create an engine for {url.render_as_string()!r}: {error}"
         ) from error
-    if backend == "sqlite":
-        sqlite.configure_engine(engine, sqlite_options)
-    _forget_connections_after_fork(engine)
+    database.configure_engine(engine, settings)
+    _new_connections_after_fork(engine)
     return engine
 
 
-#: The engines made here: a forked child makes its own connections instead of its parent's.
-_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
-_FORK_HANDLER: list[bool] = []
+def _new_connections_after_fork(engine: Engine) -> None:
+    """A forked child opens its own connections instead of sharing its parent's: the pool
+    notes each connection's process, and one checked out in another process is replaced,
+    never touched (SQLAlchemy's documented pool events recipe; no fork handler)."""
 
+    @event.listens_for(engine, "connect")
+    def on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
 
-def _forget_connections_after_fork(engine: Engine) -> None:
-    """A forked child process opens its own connections instead of sharing its parent's.
-
-    This is SQLAlchemy's documented advice for multiprocessing (``dispose(close=False)``);
-    one fork handler for the process, installed with the first engine.
-    """
-    _ENGINES.add(engine)
-    if not _FORK_HANDLER:
-        _FORK_HANDLER.append(True)
-        os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _after_fork_in_child() -> None:
-    for engine in list(_ENGINES):
-        engine.dispose(close=False)
+    @event.listens_for(engine, "checkout")
+    def on_checkout(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid", os.getpid()) != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise sa_exc.DisconnectionError(
+                f"connection made in process {record.info['pid']}, used in {os.getpid()}"
+            )

@@ -4,13 +4,14 @@ SQLAlchemy wraps driver errors (``sqlalchemy.exc.DBAPIError`` with the driver's 
 ``.orig``), choosing the wrapper's class (``IntegrityError``, ``OperationalError``, ...) by
 the driver's own exception classes; where this backend runs a statement on the driver's
 connection itself, it wraps the driver's error the same way (``wrap``), with the dialect that
-knows the driver's module. Errors are then recognised by those classes and by the codes each
-driver documents, without importing any optional driver.
+knows the driver's module. What a driver's error means (a taken key, busy, deadlocked, a
+missing table) is for its database to say (``databases``): by the driver's exception classes
+and the codes each database documents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventstore_core.exceptions import (
@@ -19,17 +20,14 @@ from eventstore_core.exceptions import (
     DatastoreError,
     EventStoreError,
     InvalidEventError,
+    OutcomeUnknownError,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
-# sqlite3 primary result codes, PostgreSQL SQLSTATEs, MySQL/MariaDB error numbers.
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
-_SQLITE_DUPLICATE = ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE")
-_PG_UNIQUE_VIOLATION = "23505"
-_PG_RETRY = ("40001", "40P01")  # serialization failure, deadlock detected
-_MYSQL_DUPLICATE = 1062
-_MYSQL_RETRY = (1205, 1213)  # lock wait timeout, deadlock
+from .records import GLOBAL_POSITION
+
+Database = Any  # databases.Database (imported lazily: it imports this module's users)
 
 
 def wrap(error: BaseException, dialect: Any) -> BaseException:
@@ -50,61 +48,12 @@ def driver_error(error: BaseException) -> BaseException:
     return orig if isinstance(orig, BaseException) else error
 
 
-def _mysql_errno(error: BaseException) -> int | None:
-    args = getattr(error, "args", ())
-    return args[0] if args and isinstance(args[0], int) else None
-
-
-def is_duplicate_key(error: BaseException) -> bool:
-    """Whether an insert failed because its primary key (sequence, position) is taken."""
-    orig = driver_error(error)
-    if getattr(orig, "sqlite_errorname", None) in _SQLITE_DUPLICATE:
-        return True
-    if getattr(orig, "sqlstate", None) == _PG_UNIQUE_VIOLATION:
-        return True
-    if getattr(orig, "pgcode", None) == _PG_UNIQUE_VIOLATION:  # psycopg2
-        return True
-    if isinstance(error, sa_exc.IntegrityError) and _mysql_errno(orig) == _MYSQL_DUPLICATE:
-        return True
-    return False
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether the whole transaction may simply be run again: busy, deadlocked, serialization."""
-    orig = driver_error(error)
-    if is_sqlite_busy(orig):
-        return True
-    if getattr(orig, "sqlstate", None) in _PG_RETRY or getattr(orig, "pgcode", None) in _PG_RETRY:
-        return True
-    return isinstance(error, sa_exc.OperationalError) and _mysql_errno(orig) in _MYSQL_RETRY
-
-
-def is_sqlite_busy(error: BaseException) -> bool:
-    code = getattr(driver_error(error), "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
-
-
-def is_missing_table(error: BaseException) -> bool:
-    orig = driver_error(error)
-    if getattr(orig, "sqlstate", None) == "42P01":  # undefined_table
-        return True
-    if _mysql_errno(orig) == 1146:  # ER_NO_SUCH_TABLE
-        return True
-    return "no such table" in str(orig)
-
-
-def is_missing_global_position(error: BaseException) -> bool:
-    """Whether a statement failed because the table has no ``global_position`` column."""
-    orig = driver_error(error)
-    text = str(orig)
-    if "global_position" not in text:
-        return False
-    return (
-        getattr(orig, "sqlstate", None) == "42703"  # undefined_column
-        or _mysql_errno(orig) == 1054  # ER_BAD_FIELD_ERROR
-        or "has no column named" in text
-        or "no such column" in text
-    )
+def transient_on(database: Database | None) -> Callable[[BaseException], bool]:
+    """Whether the whole transaction may simply be run again on ``database``."""
+    if database is None:
+        return lambda error: False
+    check = database.is_transient
+    return lambda error: check(driver_error(error))
 
 
 def is_disconnect(error: BaseException) -> bool:
@@ -146,13 +95,16 @@ def _driver_message(error: BaseException) -> str:
 
 
 def translate_write_error(
-    error: BaseException, items: Sequence[Any], url: URL | None
+    error: BaseException, items: Sequence[Any], url: URL | None, database: Database | None
 ) -> EventStoreError:
     """The project's exception for a failed append of ``items``."""
+    where = describe_positions(items)
+    if isinstance(error, OutcomeUnknownError):
+        return OutcomeUnknownError(f"append of {where}: {error}")
     if isinstance(error, EventStoreError):
         return error
-    where = describe_positions(items)
-    if is_duplicate_key(error) and "global_position" in _driver_message(error):
+    duplicate = database is not None and database.is_duplicate_key(driver_error(error))
+    if duplicate and GLOBAL_POSITION in _driver_message(error):
         return DataIntegrityError(
             f"{where}: the global positions given to this append are taken already (MariaDB: "
             f"the table's row in global_position_counters is behind the table, was it "
@@ -160,32 +112,37 @@ def translate_write_error(
             f"written by hand or before version 0.2); nothing of this append was written "
             f"[{_driver_message(error)}]"
         )
-    if is_duplicate_key(error):
+    if duplicate:
         return ConcurrencyError(
             f"{where}: already taken (another writer got there first); nothing of this "
             f"append was written [{_driver_message(error)}]"
         )
     if isinstance(error, sa_exc.DataError | OverflowError):
         return InvalidEventError(f"{where}: cannot be stored: {_driver_message(error)}")
-    return translate_error(error, f"append of {where}", url)
+    return translate_error(error, f"append of {where}", url, database)
 
 
-def translate_error(error: BaseException, what: str, url: URL | str | None) -> EventStoreError:
+def translate_error(
+    error: BaseException, what: str, url: URL | str | None, database: Database | None
+) -> EventStoreError:
     """The project's exception for any other failure of ``what`` on the database at ``url``."""
     if isinstance(error, EventStoreError):
         return error
     message = _driver_message(error)
-    if is_sqlite_busy(error):
+    orig = driver_error(error)
+    if database is not None and database.is_busy(orig):
         # Never "database is locked": say what happened and what to change.
         message = (
             "another connection kept the database busy for longer than the busy timeout "
             "(raise sqlite_busy_timeout, or look for a transaction left open)"
         )
-    elif is_transient(error):
+    elif database is not None and database.is_transient(orig):
         message += " (still deadlocked after retrying)"
-    elif is_missing_table(error):
+    elif database is not None and database.is_missing_table(orig):
         message += " (create the table with SQLAlchemyDatastore.setup_tables())"
-    elif is_missing_global_position(error):
+    elif database is not None and database.is_missing_column(orig) and (
+        GLOBAL_POSITION in str(orig)
+    ):
         message += (
             " (the table was made by an earlier version, without the global_position column"
             " of the global order: create it again with SQLAlchemyDatastore.setup_tables(),"

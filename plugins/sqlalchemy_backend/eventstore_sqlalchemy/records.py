@@ -8,7 +8,7 @@ what makes a duplicate a ``ConcurrencyError`` on every database.
 The tables of events (``IntegerSequencedItemRecord``, ``StoredEventRecord``,
 ``TimestampSequencedItemRecord``) also have a ``global_position`` column: every item's place in
 the order of commit, unique, which ``read_all`` and catch-up subscriptions follow (see
-``globalorder``). On PostgreSQL and MySQL/MariaDB the counter each table's writers take
+``databases``). On PostgreSQL and MySQL/MariaDB the counter each table's writers take
 positions from is a row of ``global_position_counters``. Snapshot tables have no global
 position: snapshots are not followed.
 
@@ -56,7 +56,7 @@ TABLE_OPTIONS: dict[str, Any] = {
     "sqlite_with_rowid": False,
 }
 
-#: The name of the column that holds an item's global position (see ``globalorder``).
+#: The name of the column that holds an item's global position (see ``databases``).
 GLOBAL_POSITION = "global_position"
 
 

@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import is_transient
-
 R = TypeVar("R")
 
 #: Seconds during which a busy or deadlocked transaction is run again.
@@ -17,8 +15,8 @@ RETRY_TIMEOUT = 60.0
 
 def retry_transient(
     attempt: Callable[[], R],
-    timeout: float = RETRY_TIMEOUT,
-    should_retry: Callable[[BaseException], bool] = is_transient,
+    timeout: float,
+    should_retry: Callable[[BaseException], bool],
 ) -> R:
     """Call ``attempt`` until it returns, retrying errors ``should_retry`` accepts.
 

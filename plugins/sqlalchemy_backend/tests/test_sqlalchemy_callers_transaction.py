@@ -130,10 +130,16 @@ def test_in_memory_sqlite_refuses_ddl_while_another_session_holds_work() -> None
         SQLAlchemySettings("sqlite:///:memory:"), tables=(IntegerSequencedItemRecord, CallerWork)
     )
     datastore.setup_tables()
+    strategy: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(
+        session=datastore.session
+    )
     session = Session(datastore.engine)
     work_id = flush_own_work(session)
     with pytest.raises(DatastoreError, match="transaction open"):
         datastore.setup_tables()
+    with pytest.raises(DatastoreError, match="transaction open"):  # its own transaction too
+        strategy.append(item(uuid4(), 0))
+    assert session.in_transaction()
     session.commit()
     session.close()
     check = Session(datastore.engine)

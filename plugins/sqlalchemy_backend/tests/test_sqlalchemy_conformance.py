@@ -13,7 +13,7 @@ import os
 from typing import Any
 from uuid import UUID
 
-from callers_session import CallersSessionStrategy
+from callers_session import CallersSessionStrategy, OwnTransactionStrategy
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
 from eventstore_core.testing import BackendTestCase
 from sqlalchemy import BigInteger, String, Uuid
@@ -69,7 +69,7 @@ class _OnDatabase(BackendTestCase):
     uri: str
     backend_name: str | None = "sqlalchemy"
     #: The strategy the cases run on; the caller's-session runs (at the end) change it.
-    strategy_class: Any = SQLAlchemyActiveRecordStrategy
+    strategy_class: Any = OwnTransactionStrategy
     #: record -> (item class, record class)
     records: dict[str, tuple[Any, Any]] = {
         "integer": (SequencedItem, IntegerSequencedItemRecord),

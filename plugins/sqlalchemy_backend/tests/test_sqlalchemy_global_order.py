@@ -23,7 +23,7 @@ from eventstore_core.exceptions import (
 )
 from eventstore_core.sequenceditem import SequencedItem, StoredEvent
 from eventstore_core.subscription import CatchUpSubscription
-from sqlalchemy import BigInteger, Connection, Engine, String, Text, Uuid, func, select, text
+from sqlalchemy import BigInteger, Dialect, Engine, String, Text, Uuid, func, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy_databases import POSTGRES_URI, SERVER_URIS, sqlite_file_uri
 
@@ -35,6 +35,9 @@ from eventstore_sqlalchemy import (
     TimestampSequencedItemRecord,
     global_position_counters,
 )
+from eventstore_sqlalchemy.databases import Database
+from eventstore_sqlalchemy.databases.mysql import MySQL, MySQLAppender
+from eventstore_sqlalchemy.databases.postgresql import PostgreSQL
 
 TOPIC = "eventstore_core.events#DomainEvent"
 URIS = {"sqlite_file": sqlite_file_uri("global_order"), **SERVER_URIS}
@@ -110,14 +113,42 @@ class SequenceLikeStrategy(SQLAlchemyActiveRecordStrategy[Any]):
     the oldest transaction still running; on MariaDB: the counter taken in a transaction of
     its own, which does not wait for the writer's."""
 
-    def _reserve(self, conn: Connection, count: int) -> int:
-        if conn.dialect.name == "postgresql":
-            return super()._reserve(conn, count)
-        with conn.engine.connect() as other, other.begin():
-            return super()._reserve(other, count)
+    def _database(self, dialect: Dialect) -> Database:
+        flawed = FLAWED.get(dialect)
+        if flawed is None:
+            database = super()._database(dialect)
+            cls = FlawedPostgreSQL if isinstance(database, PostgreSQL) else FlawedMySQL
+            flawed = FLAWED[dialect] = cls(dialect)
+            engine = self._engine()
+            assert engine is not None
+            FLAWED_CONNECT[dialect] = dialect.create_connect_args(engine.url)[1]
+        return flawed
 
-    def _read_all_below_horizon(self, statement: Any) -> Any:
+
+class FlawedPostgreSQL(PostgreSQL):
+    def read_all_statement(self, statement: Any, global_position: Any) -> Any:
         return statement
+
+
+class FlawedMySQLAppender(MySQLAppender):
+    def _take(self, cursor: Any, count: int) -> int:
+        """In a transaction of its own, on a connection of its own, committed at once."""
+        own = self.dialect.loaded_dbapi.connect(**FLAWED_CONNECT[self.dialect])
+        try:
+            with own.cursor() as other:
+                first = super()._take(other, count)
+            own.commit()
+        finally:
+            own.close()
+        return first
+
+
+class FlawedMySQL(MySQL):
+    appender_class = FlawedMySQLAppender
+
+
+FLAWED: dict[Any, Database] = {}
+FLAWED_CONNECT: dict[Any, dict[str, Any]] = {}
 
 
 class Reader:
@@ -442,21 +473,21 @@ def test_elsewhere_subscribers_poll(where: str) -> None:
 def test_postgres_lists_go_in_through_copy_with_or_without_global_order(
     record: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from eventstore_sqlalchemy import postgres
+    from eventstore_sqlalchemy.databases.postgresql import CopyStatement
 
     copies: list[int] = []
-    write_rows = postgres.write_rows
+    write = CopyStatement.write
 
-    def counted(cursor: Any, statement: Any, items: Any, first: int = 0) -> None:
+    def counted(statement: Any, cursor: Any, items: Any, first: int = 0) -> None:
         copies.append(len(items))
-        write_rows(cursor, statement, items, first)
+        write(statement, cursor, items, first)
 
-    monkeypatch.setattr(postgres, "write_rows", counted)
+    monkeypatch.setattr(CopyStatement, "write", counted)
     strategy = make(POSTGRES_URI, record)
     sequence_id = uuid4()
     strategy.append([item(sequence_id, p) for p in range(5)])  # (the table's first write)
     strategy.append(item(sequence_id, 5))  # one item: an INSERT
-    strategy.append([item(sequence_id, p) for p in range(6, 9)])  # the direct path
+    strategy.append([item(sequence_id, p) for p in range(6, 9)])  # the strategy's own transaction
     with pytest.raises(ConcurrencyError):
         strategy.append([item(sequence_id, p) for p in range(8, 10)])
     assert copies == [5, 3, 2]
@@ -497,7 +528,7 @@ def test_postgres_appends_of_one_transaction_continue_its_positions() -> None:
 def test_postgres_refuses_more_items_than_a_transaction_has_positions() -> None:
     from eventstore_core.exceptions import InvalidEventError
 
-    from eventstore_sqlalchemy.postgres import ITEMS_PER_TRANSACTION
+    from eventstore_sqlalchemy.databases.postgresql import ITEMS_PER_TRANSACTION
 
     strategy = make(POSTGRES_URI, GlobalOrderTestRecord)
     sequence_id = uuid4()

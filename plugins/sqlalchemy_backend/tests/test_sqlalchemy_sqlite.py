@@ -223,7 +223,7 @@ def test_fork_waits_until_other_threads_are_out_of_sqlite() -> None:
     import os
     import time
 
-    from eventstore_sqlalchemy.sqlite import FORK_GUARD
+    from eventstore_sqlalchemy.databases.sqlite import FORK_GUARD
 
     inside = threading.Event()
 
