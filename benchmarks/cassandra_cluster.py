@@ -1,16 +1,22 @@
 """The Cassandra backend on the three-node cluster, against the single node and the raw driver.
 
     scripts/servers/cassandra.sh start; scripts/servers/cassandra-cluster.sh start
-    .venv/bin/python -m benchmarks.cassandra_cluster [--rounds 5]
+    .venv/bin/python -m benchmarks.cassandra_cluster [--rounds 5] [--main COMMIT]
 
-Contenders, alternated round by round (A B C D, A B C D, ...), each on fresh sequences:
+Contenders, alternated round by round (A B C D E, A B C D E, ...), each on fresh sequences,
+the store's tables split into partitions of 50,000 positions (the default; keyspace
+``bench_split``):
 
 * ``cluster``: the store on the cluster (RF 3, QUORUM, SERIAL), with its feed;
 * ``single``: the store on the single node (RF 1, LOCAL_QUORUM, LOCAL_SERIAL), with its feed;
 * ``raw``: cassandra-driver alone on the cluster running the statements the store runs for
-  the same append: the feed entry (a plain insert, plus the bucket's index rows once), then
-  the conditional insert or batch with the entry's nonce;
-* ``cluster-nofeed``: the store on the cluster with ``feed=False`` (what the feed costs).
+  the same append: the feed entry (a plain insert, plus the bucket's index rows once, plus the
+  sequence's partition once, all at once), then the conditional insert or batch with the
+  entry's nonce;
+* ``cluster-nofeed``: the store on the cluster with ``feed=False`` (what the feed costs);
+* ``cluster-main``: the package as of ``--main`` (default: the commit ``/work/main`` is at,
+  before the split), copied out of git under another name, on the cluster in keyspace
+  ``bench_cluster``, whose tables are not split (what the split costs).
 
 W1: 100 events an append (one conditional batch), round-robin over 10 sequences. W2: one
 event an append; its median latency is what one LWT (plus the feed entry) costs.
@@ -26,9 +32,13 @@ import argparse
 import secrets
 import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -44,7 +54,10 @@ TOPIC = "eventstore_core.events#DomainEvent"
 DATA = '{"amount": 12345, "note": "' + "x" * 60 + '"}'
 CLUSTER_HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
 CLUSTER_PORT = 9142
-KEYSPACE = "bench_cluster"
+KEYSPACE = "bench_split"
+MAIN_KEYSPACE = "bench_cluster"
+PACKAGE = "plugins/cassandra_backend/eventstore_cassandra"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def cluster_settings(**overrides: Any) -> CassandraSettings:
@@ -83,8 +96,12 @@ class Raw:
         self.session = session = self.cluster.connect()
         table = f'"{KEYSPACE}"."integer_sequenced_items"'
         self.insert = session.prepare(
-            f'INSERT INTO {table} ("sequence_id", "position", "topic", "data", "feed_id") '
-            "VALUES (?, ?, ?, ?, ?) IF NOT EXISTS")
+            f'INSERT INTO {table} ("sequence_id", "partition_nr", "position", "topic", "data", '
+            '"feed_id") VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS')
+        self.note = session.prepare(
+            f'INSERT INTO "{KEYSPACE}"."integer_sequenced_items_partitions" (sequence_id, '
+            '"partition_nr") VALUES (?, ?)')
+        self.noted: set[tuple[UUID, int]] = set()
         self.announce = session.prepare(
             f'INSERT INTO "{KEYSPACE}"."integer_sequenced_items_feed" (bucket, ts, nonce, '
             "sequence_id, first_position, last_position) VALUES (?, ?, ?, ?, ?, ?)")
@@ -103,10 +120,14 @@ class Raw:
         if bucket not in self.indexed:
             day = ts // DAY_US
             writes += [self.index.bind((0, 0, day)), self.index.bind((1, day, bucket))]
+        partition = first // SPLIT  # W1 and W2 never cross a boundary of 50,000
+        if (items[0][0], partition) not in self.noted:
+            writes.append(self.note.bind((items[0][0], partition)))
         for future in [self.session.execute_async(w) for w in writes]:
             future.result()
         self.indexed.add(bucket)
-        bound = [self.insert.bind((i[0], i[1], i[2], i[3], nonce)) for i in items]
+        self.noted.add((items[0][0], partition))
+        bound = [self.insert.bind((i[0], partition, i[1], i[2], i[3], nonce)) for i in items]
         if len(bound) == 1:
             statement: Any = bound[0]
         else:
@@ -121,17 +142,51 @@ class Raw:
         self.cluster.shutdown()
 
 
-def appenders() -> dict[str, tuple[Append, Callable[[], None]]]:
-    stores: dict[str, Store] = {
+SPLIT = 50_000
+
+
+def package_at(commit: str, into: Path) -> Any:
+    """The package as of ``commit``, importable as ``eventstore_cassandra_main``."""
+    import importlib
+
+    target = into / "eventstore_cassandra_main"
+    target.mkdir()
+    names = subprocess.run(["git", "ls-tree", "--name-only", f"{commit}:{PACKAGE}"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in names:
+        if name.endswith((".py", ".typed")):
+            text = subprocess.run(["git", "show", f"{commit}:{PACKAGE}/{name}"], cwd=REPO,
+                                  capture_output=True, text=True, check=True).stdout
+            (target / name).write_text(text)
+    sys.path.insert(0, str(into))
+    return importlib.import_module("eventstore_cassandra_main")
+
+
+def main_commit() -> str:
+    return subprocess.run(["git", "-C", "/work/main", "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def appenders(main: str | None) -> dict[str, tuple[Append, Callable[[], None]]]:
+    stores: dict[str, Any] = {
         "cluster": CassandraActiveRecordStrategy(settings=cluster_settings()),
         "single": CassandraActiveRecordStrategy(settings=single_settings()),
         "cluster-nofeed": CassandraActiveRecordStrategy(settings=cluster_settings(feed=False)),
     }
     raw = Raw(cluster_settings())
+    names = ["cluster", "single", "raw", "cluster-nofeed"]
+    if main:
+        before = package_at(main, Path(tempfile.mkdtemp()))
+        known = before.CassandraSettings.__dataclass_fields__
+        values = {name: value for name, value in vars(cluster_settings(keyspace=MAIN_KEYSPACE))
+                  .items() if name in known}
+        stores["cluster-main"] = before.CassandraActiveRecordStrategy(
+            settings=before.CassandraSettings(**values))
+        names.append("cluster-main")
     made: dict[str, tuple[Append, Callable[[], None]]] = {
         name: (store.append, store.close) for name, store in stores.items()}
     made["raw"] = (raw.append, raw.close)
-    return {name: made[name] for name in ("cluster", "single", "raw", "cluster-nofeed")}
+    return {name: made[name] for name in names}
 
 
 def w1(append: Callable[[list[SequencedItem]], None], calls: int = 20) -> dict[str, float]:
@@ -157,8 +212,8 @@ def w2(append: Callable[[list[SequencedItem]], None], calls: int = 200) -> dict[
             "W2 median latency ms": statistics.median(latencies) * 1000}
 
 
-def compare(rounds: int) -> None:
-    sides = appenders()
+def compare(rounds: int, main: str | None) -> None:
+    sides = appenders(main)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     for append, _ in sides.values():  # warm up: prepare, connect every node
         w1(append, 3)
@@ -174,7 +229,10 @@ def compare(rounds: int) -> None:
         medians = [statistics.median(r[measure] for r in results[name]) for name in results]
         print(f"{measure:24} " + " ".join(f"{value:15.1f}" for value in medians))
     for measure in ("W1 events/s", "W2 events/s"):
-        for a, b in (("cluster", "raw"), ("cluster", "single"), ("cluster", "cluster-nofeed")):
+        pairs = [("cluster", "raw"), ("cluster", "single"), ("cluster", "cluster-nofeed")]
+        if "cluster-main" in results:
+            pairs.append(("cluster", "cluster-main"))
+        for a, b in pairs:
             ratios = [x[measure] / y[measure] for x, y in zip(results[a], results[b], strict=True)]
             print(f"{measure}: {a} / {b} = {statistics.median(ratios):.2f} "
                   f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
@@ -243,8 +301,14 @@ def feed_delay(settings: CassandraSettings, seconds: float = 12.0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--main", default=None,
+                        help="commit of the package to compare with (default: /work/main's)")
+    parser.add_argument("--no-main", action="store_true", help="leave cluster-main out")
+    parser.add_argument("--compare-only", action="store_true", help="skip the feed measures")
     arguments = parser.parse_args()
-    compare(arguments.rounds)
+    compare(arguments.rounds, None if arguments.no_main else (arguments.main or main_commit()))
+    if arguments.compare_only:
+        return
     feed_read(cluster_settings())
     feed_read(single_settings())
     feed_delay(cluster_settings())

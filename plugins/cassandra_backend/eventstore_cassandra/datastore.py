@@ -28,10 +28,12 @@ from cassandra.query import tuple_factory
 from eventstore_core.exceptions import DatastoreError
 
 from .errors import WriteSafeRetryPolicy, translate
+from .layout import Layout, read_layout, size_for
 from .records import (
     FEED_COLUMN,
     FEED_INDEX_SUFFIX,
     FEED_SUFFIX,
+    PARTITIONS_SUFFIX,
     CassandraRecord,
     qualified,
     quote,
@@ -184,10 +186,20 @@ class CassandraDatastore:
         )
         for table in self.tables:
             what = f"creating table {settings.keyspace}.{table.table_name}"
-            self._execute(table.create_table_cql(settings.keyspace), what)
-            self._add_feed_column(table)
+            size = size_for(table, settings.partition_size, settings.partition_seconds)
+            self._execute(table.create_table_cql(settings.keyspace, size), what)
+            layout = self.layout(table)
+            if not layout.split:
+                self._add_feed_column(table)
+            self._execute(table.create_partitions_cql(settings.keyspace), what + "'s partitions")
             for cql in table.create_feed_cql(settings.keyspace):
                 self._execute(cql, what + "'s feed")
+
+    def layout(self, table: type[CassandraRecord]) -> Layout:
+        """How ``table`` is split, as its schema says (a table made earlier keeps its own)."""
+        settings = self.settings
+        return read_layout(self.session, settings.keyspace, table, settings.endpoints,
+                           max(settings.request_timeout, 60.0))
 
     def _add_feed_column(self, table: type[CassandraRecord]) -> None:
         """A table made before the feed existed gets its column (its rows keep reading)."""
@@ -221,7 +233,8 @@ class CassandraDatastore:
         keyspace = self.settings.keyspace
         for table in self.tables:
             for name in (table.table_name, table.table_name + FEED_SUFFIX,
-                         table.table_name + FEED_INDEX_SUFFIX):
+                         table.table_name + FEED_INDEX_SUFFIX,
+                         table.table_name + PARTITIONS_SUFFIX):
                 self._execute(f"TRUNCATE {qualified(keyspace, name)}",
                               f"truncating table {keyspace}.{name}")
 
