@@ -20,9 +20,11 @@ the store's tables split into partitions of 50,000 positions (the default; keysp
 
 W1: 100 events an append (one conditional batch), round-robin over 10 sequences. W2: one
 event an append; its median latency is what one LWT (plus the feed entry) costs.
-Then the feed: events/s of ``read_all`` from the start, first read (deciding every entry)
-and second read (decided), and the delay from an append returning to a live subscriber
-receiving it (median, 99th percentile), at the default ``feed_delay`` (5 s) and at 1 s.
+Then what one LWT costs (``lwt_cost``: the driver alone, plain write, LWT and read, single
+node and cluster alternated). Then the feed: events/s of ``read_all`` from the start, first
+read (deciding every entry) and second read (decided), and the delay from an append
+returning to a live subscriber receiving it (median, 99th percentile), at the default
+``feed_delay`` (5 s) and at 1 s.
 Figures are medians of pair-by-pair ratios (and of the values), one line per measure.
 """
 
@@ -238,6 +240,49 @@ def compare(rounds: int, main: str | None) -> None:
                   f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
+def lwt_cost(rounds: int, requests: int = 100) -> None:
+    """What one LWT costs against a plain write and a read, single node and cluster, by the
+    driver alone: the median latency of each, rounds alternated (single, cluster; cluster,
+    single; ...), each request on a fresh partition as an append to a new sequence is."""
+    sides = {"single": Raw(single_settings()), "cluster": Raw(cluster_settings())}
+    for side in sides.values():
+        side.session.execute(
+            f'CREATE TABLE IF NOT EXISTS "{KEYSPACE}"."lwt_probe" (k uuid, c int, v text, '
+            "PRIMARY KEY (k, c))", timeout=60)
+    statements = {
+        name: {
+            "plain write": side.session.prepare(
+                f'INSERT INTO "{KEYSPACE}"."lwt_probe" (k, c, v) VALUES (?, 0, ?)'),
+            "LWT write": side.session.prepare(
+                f'INSERT INTO "{KEYSPACE}"."lwt_probe" (k, c, v) VALUES (?, 0, ?) IF NOT EXISTS'),
+            "read": side.session.prepare(
+                f'SELECT v FROM "{KEYSPACE}"."lwt_probe" WHERE k = ? AND c = 0'),
+        } for name, side in sides.items()}
+    latencies: dict[tuple[str, str], list[float]] = {}
+    order = list(sides)
+    for _ in range(rounds):
+        for name in order:
+            session = sides[name].session
+            keys = [uuid4() for _ in range(requests)]
+            for kind, statement in statements[name].items():
+                for key in keys:
+                    bound = statement.bind((key,) if kind == "read" else (key, DATA))
+                    begun = time.perf_counter()
+                    session.execute(bound)
+                    latencies.setdefault((name, kind), []).append(time.perf_counter() - begun)
+        order.reverse()
+    for side in sides.values():
+        side.close()
+    print(f"{'median latency, ms':20} " + " ".join(f"{name:>10}" for name in sides))
+    for kind in ("plain write", "LWT write", "read"):
+        print(f"{kind:20} " + " ".join(
+            f"{statistics.median(latencies[(name, kind)]) * 1000:10.2f}" for name in sides))
+    for name in sides:
+        lwt = statistics.median(latencies[(name, "LWT write")])
+        plain = statistics.median(latencies[(name, "plain write")])
+        print(f"{name}: an LWT costs {lwt / plain:.1f}x a plain write")
+
+
 def feed_read(settings: CassandraSettings, events: int = 3000) -> None:
     store: Store = CassandraActiveRecordStrategy(settings=settings)
     start = (now_us() << 64)
@@ -307,6 +352,7 @@ def main() -> None:
     parser.add_argument("--compare-only", action="store_true", help="skip the feed measures")
     arguments = parser.parse_args()
     compare(arguments.rounds, None if arguments.no_main else (arguments.main or main_commit()))
+    lwt_cost(arguments.rounds)
     if arguments.compare_only:
         return
     feed_read(cluster_settings())
