@@ -10,9 +10,9 @@ the store's tables split into partitions of 50,000 positions (the default; keysp
 * ``cluster``: the store on the cluster (RF 3, QUORUM, SERIAL), with its feed;
 * ``single``: the store on the single node (RF 1, LOCAL_QUORUM, LOCAL_SERIAL), with its feed;
 * ``raw``: cassandra-driver alone on the cluster running the statements the store runs for
-  the same append: the feed entry (a plain insert, plus the bucket's index rows once, plus the
-  sequence's partition once, all at once), then the conditional insert or batch with the
-  entry's nonce;
+  the same append: the feed entry (a plain insert, plus the bucket's index rows once, plus,
+  for a partition other than 0, its note in partition 0's static set, all at once), then the
+  conditional insert or batch with the entry's nonce;
 * ``cluster-nofeed``: the store on the cluster with ``feed=False`` (what the feed costs);
 * ``cluster-main``: the package as of ``--main`` (default: the commit ``/work/main`` is at,
   before the split), copied out of git under another name, on the cluster in keyspace
@@ -101,8 +101,8 @@ class Raw:
             f'INSERT INTO {table} ("sequence_id", "partition_nr", "position", "topic", "data", '
             '"feed_id") VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS')
         self.note = session.prepare(
-            f'INSERT INTO "{KEYSPACE}"."integer_sequenced_items_partitions" (sequence_id, '
-            '"partition_nr") VALUES (?, ?)')
+            f'UPDATE {table} SET "later_partitions" = "later_partitions" + ? WHERE '
+            '"sequence_id" = ? AND "partition_nr" = 0')
         self.noted: set[tuple[UUID, int]] = set()
         self.announce = session.prepare(
             f'INSERT INTO "{KEYSPACE}"."integer_sequenced_items_feed" (bucket, ts, nonce, '
@@ -123,8 +123,8 @@ class Raw:
             day = ts // DAY_US
             writes += [self.index.bind((0, 0, day)), self.index.bind((1, day, bucket))]
         partition = first // SPLIT  # W1 and W2 never cross a boundary of 50,000
-        if (items[0][0], partition) not in self.noted:
-            writes.append(self.note.bind((items[0][0], partition)))
+        if partition and (items[0][0], partition) not in self.noted:  # (never in W1, W2)
+            writes.append(self.note.bind(({partition}, items[0][0])))
         for future in [self.session.execute_async(w) for w in writes]:
             future.result()
         self.indexed.add(bucket)

@@ -58,6 +58,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from cassandra.query import BatchStatement, BatchType
@@ -79,27 +80,36 @@ PENDING, COMMITTED, VOIDED = "pending", "committed", "voided"
 #: Times a write voids unfinished appends in its way and tries again.
 WOUND_TRIES = 3
 
-Row = tuple[Any, Any, Any]
+_APPEND_ID = itemgetter(3)
 
 
 # -- reading --------------------------------------------------------------------------------
 def visible(statements: RecordStatements, sequence_id: Any,
-            rows: Sequence[Any]) -> Steps[list[Row]]:
-    """``(position, topic, data)`` of the rows (as ``row_columns`` selects them) that
+            rows: Sequence[Any]) -> Steps[Sequence[Any]]:
+    """The rows (as ``row_columns`` selects them: position, topic, data, append id) that
     readers may see: no append id, or an append whose head row is committed."""
-    if all(row[3] is None for row in rows):
-        return [row[:3] for row in rows]
+    if not any(map(_APPEND_ID, rows)):  # (append ids are never 0)
+        return rows
+    marked = [row for row in rows if row[3] is not None]
+    mark = statements.marks()
+    answers = yield ExecuteAll([
+        mark.bind((*statements.key(sequence_id, row[0]), row[0])) for row in marked])
     states: dict[tuple[Any, int], str | None] = {}
-    for row in rows:
-        if row[3] is not None and row[0] == row[4]:
-            states[(row[0], row[3])] = row[5]
-    missing = sorted({(row[4], row[3]) for row in rows
-                      if row[3] is not None and (row[4], row[3]) not in states},
-                     key=lambda head: head[0])
+    heads: dict[Any, tuple[Any, int]] = {}
+    for row, answer in zip(marked, answers, strict=True):
+        found = answer.current_rows
+        if not found or found[0][0] != row[3]:
+            continue  # voided and deleted since: not shown
+        append_id, head, state = found[0]
+        heads[row[0]] = (head, append_id)
+        if row[0] == head:
+            states[(head, append_id)] = state
+    missing = sorted({key for key in heads.values() if key not in states},
+                     key=lambda key: key[0])
     if missing:
         states.update((yield from head_states(statements, sequence_id, missing)))
-    return [row[:3] for row in rows
-            if row[3] is None or states.get((row[4], row[3])) == COMMITTED]
+    return [row for row in rows if row[3] is None
+            or (row[0] in heads and states.get(heads[row[0]]) == COMMITTED)]
 
 
 def head_states(statements: RecordStatements, sequence_id: Any,
@@ -204,7 +214,7 @@ def append_across(
     parts: dict[int, list[Any]] = {}
     for item in sorted(items, key=lambda item: item[1]):
         parts.setdefault(layout.partition(item[1]), []).append(item)
-    append_id = secrets.randbits(63)
+    append_id = secrets.randbits(62) + 1  # never 0 (see ``visible``)
     head = min(item[1] for item in items)
     insert = statements.insert_pending()
     what = (f"append of {len(items)} items to sequence {sequence_id} across "

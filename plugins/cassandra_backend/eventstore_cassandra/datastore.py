@@ -33,7 +33,6 @@ from .records import (
     FEED_COLUMN,
     FEED_INDEX_SUFFIX,
     FEED_SUFFIX,
-    PARTITIONS_SUFFIX,
     CassandraRecord,
     qualified,
     quote,
@@ -191,7 +190,6 @@ class CassandraDatastore:
             layout = self.layout(table)
             if not layout.split:
                 self._add_feed_column(table)
-            self._execute(table.create_partitions_cql(settings.keyspace), what + "'s partitions")
             for cql in table.create_feed_cql(settings.keyspace):
                 self._execute(cql, what + "'s feed")
 
@@ -233,8 +231,7 @@ class CassandraDatastore:
         keyspace = self.settings.keyspace
         for table in self.tables:
             for name in (table.table_name, table.table_name + FEED_SUFFIX,
-                         table.table_name + FEED_INDEX_SUFFIX,
-                         table.table_name + PARTITIONS_SUFFIX):
+                         table.table_name + FEED_INDEX_SUFFIX):
                 self._execute(f"TRUNCATE {qualified(keyspace, name)}",
                               f"truncating table {keyspace}.{name}")
 

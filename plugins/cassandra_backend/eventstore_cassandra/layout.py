@@ -23,7 +23,7 @@ from cassandra.query import SimpleStatement
 from eventstore_core.exceptions import DatastoreError
 
 from .errors import translate
-from .records import COMMENT_PREFIX, PARTITION_COLUMN, CassandraRecord, qualified
+from .records import COMMENT_PREFIX, LATER_COLUMN, PARTITION_COLUMN, CassandraRecord, qualified
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,12 @@ def read_layout(session: Session, keyspace: str, record: type[CassandraRecord],
                     f"CassandraDatastore.setup_tables() first"
                 )
             return UNSPLIT
+        if LATER_COLUMN not in columns:
+            raise DatastoreError(
+                f"table {where} has a {PARTITION_COLUMN} column but no {LATER_COLUMN}: it was "
+                f"made by a development version of this backend; copy its items into a new "
+                f"table (all_items, then append) and drop it"
+            )
         rows = list(session.execute(SimpleStatement(
             "SELECT comment FROM system_schema.tables WHERE keyspace_name = %s "
             "AND table_name = %s", is_idempotent=True), (keyspace, table), timeout=timeout))

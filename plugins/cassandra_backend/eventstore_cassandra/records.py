@@ -5,7 +5,8 @@ through prepared statements built from it. A sequence is split into Cassandra pa
 a fixed size (``partition_nr = floor(position / size)``; ``size`` positions, or seconds for
 timestamp positions, fixed when the table is made and kept in its comment, see ``layout``),
 the position as clustering key, so each partition is a contiguous, ordered, bounded slice on
-its replicas. ``<table>_partitions`` lists the partitions each sequence has. A table made
+its replicas. A sequence's partition 0 also holds, in a static column, the set of its other
+partitions (``later_partitions``), so a read of partition 0 learns them with its rows. A table made
 before the split (no ``partition_nr`` column) keeps one partition per sequence and keeps
 working. How a list that crosses a partition boundary is written atomically: ``crossing``.
 
@@ -29,9 +30,9 @@ FEED_COLUMN = "feed_id"
 #: The columns of a split table (see ``layout`` and ``crossing``), also the backend's own.
 PARTITION_COLUMN = "partition_nr"
 APPEND_COLUMNS = ("append_id", "append_head", "append_state")
-RESERVED_COLUMNS = (FEED_COLUMN, PARTITION_COLUMN, *APPEND_COLUMNS)
-#: Suffix of the table that lists the partitions of each sequence.
-PARTITIONS_SUFFIX = "_partitions"
+#: The static column of partition 0 listing a sequence's other partitions.
+LATER_COLUMN = "later_partitions"
+RESERVED_COLUMNS = (FEED_COLUMN, PARTITION_COLUMN, *APPEND_COLUMNS, LATER_COLUMN)
 #: How a split table's comment gives its partition size (read back by ``layout``).
 COMMENT_PREFIX = "eventstore partition_size="
 #: Suffixes of the feed's two tables; a table name leaves room for them (48 characters).
@@ -104,19 +105,10 @@ class CassandraRecord:
         return (
             head + f"{quote(PARTITION_COLUMN)} bigint, {append_id} bigint, "
             f"{append_head} {cls.position_cql_type}, {append_state} text, "
+            f"{quote(LATER_COLUMN)} set<bigint> static, "
             f"PRIMARY KEY (({sequence_id}, {quote(PARTITION_COLUMN)}), {position})"
             f") WITH CLUSTERING ORDER BY ({position} ASC) "
             f"AND comment = '{COMMENT_PREFIX}{partition_size}'"
-        )
-
-    @classmethod
-    def create_partitions_cql(cls, keyspace: str) -> str:
-        """The list of each sequence's partitions (one Cassandra partition per sequence)."""
-        cls.check()
-        return (
-            f"CREATE TABLE IF NOT EXISTS {qualified(keyspace, cls.table_name + PARTITIONS_SUFFIX)}"
-            f" (sequence_id {cls.sequence_id_cql_type}, {quote(PARTITION_COLUMN)} bigint, "
-            f"PRIMARY KEY ((sequence_id), {quote(PARTITION_COLUMN)}))"
         )
 
     @classmethod
@@ -144,7 +136,7 @@ class CassandraRecord:
         cls.check()
         return [
             f"DROP TABLE IF EXISTS {qualified(keyspace, cls.table_name + suffix)}"
-            for suffix in (FEED_SUFFIX, FEED_INDEX_SUFFIX, PARTITIONS_SUFFIX)
+            for suffix in (FEED_SUFFIX, FEED_INDEX_SUFFIX)
         ]
 
 

@@ -7,8 +7,8 @@ is one of 36 shapes (no/``>``/``>=`` lower bound, no/``<``/``<=`` upper bound, a
 descending, with or without ``LIMIT``) within one partition; each is prepared the first time
 it is used, so clustering order and limit are always applied by the server.
 
-Rows of a split table are read with their three ``append_*`` columns (see ``crossing``):
-``ROW_COLUMNS`` is what every read of items selects.
+Rows of a split table are read with their ``append_id`` (see ``crossing``): ``row_columns``
+is what every read of items selects.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from .records import (
     FEED_COLUMN,
     FEED_INDEX_SUFFIX,
     FEED_SUFFIX,
+    LATER_COLUMN,
     PARTITION_COLUMN,
-    PARTITIONS_SUFFIX,
     CassandraRecord,
     qualified,
     quote,
@@ -55,10 +55,13 @@ class RecordStatements:
             f" AND {self.partition_nr} = ?" if self.split else "")
         self.append_id, self.append_head, self.append_state = (
             quote(name) for name in APPEND_COLUMNS)
-        #: What reads of items select: position, topic, data (and the append columns).
+        self.later = quote(LATER_COLUMN)
+        #: What reads of items select: position, topic, data; in a split table also the
+        #: append id (a null column costs next to nothing to read; the rare rows that have
+        #: one are looked at again, see ``crossing.visible``) and partition 0's list of the
+        #: sequence's other partitions (static: the same in every row of partition 0).
         self.row_columns = f"{self.position}, {self.topic}, {self.data}" + (
-            f", {self.append_id}, {self.append_head}, {self.append_state}" if self.split else "")
-        self.partitions = qualified(keyspace, record.table_name + PARTITIONS_SUFFIX)
+            f", {self.append_id}, {self.later}" if self.split else "")
         self.feed_id = quote(FEED_COLUMN)
         self.feed = qualified(keyspace, record.table_name + FEED_SUFFIX)
         self.feed_index = qualified(keyspace, record.table_name + FEED_INDEX_SUFFIX)
@@ -126,6 +129,15 @@ class RecordStatements:
             idempotent=False,
         )
 
+    def marks(self) -> PreparedStatement:
+        """A row's append columns: id, head position, state; binds key, position."""
+        return self._prepare(
+            "marks",
+            f"SELECT {self.append_id}, {self.append_head}, {self.append_state} "
+            f"FROM {self.table} WHERE {self.in_partition} AND {self.position} = ?",
+            idempotent=True,
+        )
+
     def head(self) -> PreparedStatement:
         """An append's head row: its append id and state; binds key, position."""
         return self._prepare(
@@ -136,34 +148,32 @@ class RecordStatements:
         )
 
     def add_partition(self) -> PreparedStatement:
-        """Note that a sequence has a partition (plain write); binds sequence, partition."""
+        """Note one of a sequence's partitions other than 0 in partition 0's static set
+        (plain write); binds the set ``{partition}``, the sequence."""
         return self._prepare(
             "add_partition",
-            f"INSERT INTO {self.partitions} (sequence_id, {self.partition_nr}) VALUES (?, ?)",
+            f"UPDATE {self.table} SET {self.later} = {self.later} + ? WHERE "
+            f"{self.sequence_id} = ? AND {self.partition_nr} = 0",
             idempotent=True,
         )
 
-    def partitions_of(self, lower: bool, upper: bool, ascending: bool) -> PreparedStatement:
-        """The partitions of a sequence, in order; binds sequence, [lowest], [highest]."""
-        where = "sequence_id = ?"
-        if lower:
-            where += f" AND {self.partition_nr} >= ?"
-        if upper:
-            where += f" AND {self.partition_nr} <= ?"
-        order = "ASC" if ascending else "DESC"
+    def later_partitions(self) -> PreparedStatement:
+        """Partition 0's static set of a sequence's other partitions; binds the sequence."""
         return self._prepare(
-            ("partitions", lower, upper, ascending),
-            f"SELECT {self.partition_nr} FROM {self.partitions} WHERE {where} "
-            f"ORDER BY {self.partition_nr} {order}",
+            "later_partitions",
+            f"SELECT {self.later} FROM {self.table} WHERE {self.sequence_id} = ? AND "
+            f"{self.partition_nr} = 0 LIMIT 1",
             idempotent=True,
         )
 
-    def sequences_after_token(self) -> PreparedStatement:
-        """Sequences (of a split table) whose token is above a token; binds token, limit."""
+    def partitions_after_token(self) -> PreparedStatement:
+        """Partition keys (of a split table) whose token is above a token; binds token,
+        limit."""
         return self._prepare(
-            "sequences_after_token",
-            f"SELECT token(sequence_id), sequence_id FROM {self.partitions} "
-            f"WHERE token(sequence_id) > ? PER PARTITION LIMIT 1 LIMIT ?",
+            "partitions_after_token",
+            f"SELECT DISTINCT token({self.sequence_id}, {self.partition_nr}), "
+            f"{self.sequence_id}, {self.partition_nr} FROM {self.table} "
+            f"WHERE token({self.sequence_id}, {self.partition_nr}) > ? LIMIT ?",
             idempotent=True,
         )
 

@@ -4,21 +4,23 @@ Writing. One item is ``INSERT ... IF NOT EXISTS``; a list for one sequence withi
 partitions (see ``layout``) is one conditional batch there, which Cassandra applies all or
 nothing; a list that crosses a partition boundary is written in parts and made visible by one
 commit LWT (see ``crossing``). Either way a taken position is a ``ConcurrencyError`` and
-nothing of the call is written. A partition of a sequence is noted in ``<table>_partitions``
-(a plain write, with the feed entry) before its first row is written. A list that spans
-several sequences cannot be atomic in Cassandra (a conditional batch is limited to one
-partition), so it is refused with ``InvalidEventError`` before anything is written; the
+nothing of the call is written. A sequence's partition other than 0 is noted in partition
+0's static set (a plain write, with the feed entry) before its first row is written. A list
+that spans several sequences cannot be atomic in Cassandra (a conditional batch is limited
+to one partition), so it is refused with ``InvalidEventError`` before anything is written; the
 capabilities say ``transactions_across_sequences=False``. A write whose outcome the driver
 cannot tell is settled by proposing it again (see ``outcome``). With the feed on (the
 default), an append first writes its feed entry and its rows carry the entry's nonce (see
 ``feed``); ``read_all`` reads the feed.
 
-Reading. ``_get_items`` reads the sequence's partitions in order (the list of them, and at
-the same time the partition the read most likely starts in), each one prepared range query:
-bounds, clustering order and ``LIMIT`` are applied by the server, long results are paged by
-the driver, and rows of a crossing append that is not committed are left out. ``all_items``
-walks the sequences in token order, each in position order, one bounded read per page (a
-table made before the split: its partitions in token order).
+Reading. ``_get_items`` reads the sequence's partitions in order, partition 0 first when
+the bounds include it (its rows come with its static list of the sequence's other
+partitions, so a sequence within one partition is one request), each one prepared range
+query: bounds, clustering order and ``LIMIT`` are applied by the server, long results are
+paged by the driver, and rows of a crossing append that is not committed are left out.
+``all_items`` walks the sequences in the token order of their partition 0, each in position
+order, one bounded read per page (a table made before the split: its partitions in token
+order).
 
 One implementation, sync and async. Every operation with I/O (an append with its feed entry,
 conditional write, settling and confirm; a read with its pages; a page of ``all_items``; the
@@ -84,8 +86,10 @@ _BIND_ERRORS = (TypeError, ValueError, OverflowError, struct.error, AttributeErr
 #: and position after which a partition longer than a page continues, or None).
 PageCursor = tuple[int, "tuple[Any, Any] | None"]
 FIRST_PAGE: PageCursor = (MIN_TOKEN, None)
-#: (sequence, partition) pairs a strategy remembers having noted in ``<table>_partitions``.
+#: (sequence, partition) pairs a strategy remembers having noted in partition 0's set.
 KNOWN_PARTITIONS = 100_000
+#: Partition keys read per request when ``all_items`` looks for the next sequence.
+PARTITION_KEYS_PER_PAGE = 100
 
 
 class CassandraStrategyBase(StrategyRules[T]):
@@ -277,8 +281,8 @@ class CassandraStrategyBase(StrategyRules[T]):
         if len(noted) > KNOWN_PARTITIONS:
             noted.clear()
         add = statements.add_partition()
-        return [add.bind((sequence_id, partition)) for partition in partitions
-                if (sequence_id, partition) not in noted]
+        return [add.bind(({partition}, sequence_id)) for partition in partitions
+                if partition != 0 and (sequence_id, partition) not in noted]
 
     def _check_positions(self, positions: Sequence[Any], sequence_id: Any) -> None:
         if self.record.position_cql_type != "bigint":
@@ -389,6 +393,9 @@ class CassandraStrategyBase(StrategyRules[T]):
                     connection, statements, sequence_id, None, (lower_op, lower),
                     (upper_op, upper), limit, bool(is_ascending), what)
             new, cls = tuple.__new__, self.sequenced_item_class
+            if statements.split:  # rows with their append id and partition 0's set
+                return [new(cls, (sequence_id, position, topic, data))
+                        for position, topic, data, _, _ in rows]
             return [new(cls, (sequence_id, position, topic, data))
                     for position, topic, data in rows]
         except EventStoreError:
@@ -433,10 +440,10 @@ class CassandraStrategyBase(StrategyRules[T]):
         ascending: bool,
         what: str,
         first: Any = None,
-    ) -> Steps[list[tuple[Any, Any, Any]]]:
+    ) -> Steps[list[Any]]:
         """The visible rows of one partition within bounds (``first``: the answer to its
-        first page, if it was already asked)."""
-        out: list[tuple[Any, Any, Any]] = []
+        first page, if it was already asked); in a split table with their append id."""
+        out: list[Any] = []
         while True:
             bound = self._range(connection, statements, sequence_id, partition, lower, upper,
                                 limit, ascending, what)
@@ -449,7 +456,12 @@ class CassandraStrategyBase(StrategyRules[T]):
                 rows = rows + (yield from rest_of(bound, result))
             if not statements.split:
                 return list(rows)
+            if rows and rows[0][0] is None:
+                # A partition 0 without rows, only its static set: one row of nulls.
+                return out
             shown = yield from visible(statements, sequence_id, rows)
+            if not out and len(shown) == len(rows) and isinstance(shown, list):
+                return shown  # (the common case: nothing to leave out, nothing to join)
             out += shown
             if limit is None or len(rows) < limit or len(shown) == len(rows):
                 return out
@@ -470,36 +482,62 @@ class CassandraStrategyBase(StrategyRules[T]):
         limit: int | None,
         ascending: bool,
         what: str,
-    ) -> Steps[list[tuple[Any, Any, Any]]]:
-        """The visible rows of a split sequence: its partitions in order. The list of them
-        and the partition the read most likely starts in are asked at once."""
+    ) -> Steps[list[Any]]:
+        """The visible rows of a split sequence: its partitions in order.
+
+        Partition 0 lists the sequence's other partitions (a static set, returned with each
+        of its rows), so a read that includes partition 0 reads it first and needs a second
+        request only if the sequence has other partitions within the bounds, or if partition
+        0 had no row within them (then the set is read by itself). A read whose bounds lie
+        in one partition reads only that one; a read whose bounds exclude partition 0 asks
+        for the set together with the partition it starts in."""
         layout = statements.layout
         low = layout.partition(lower[1]) if lower[0] else None
         high = layout.partition(upper[1]) if upper[0] else None
-        if ascending:
-            guess = low if low is not None else min(0, high if high is not None else 0)
+        if low is not None and high is not None and low >= high:
+            if low > high:
+                return []
+            return (yield from self._read_partition(
+                connection, statements, sequence_id, low, lower, upper, limit, ascending, what))
+        within = (low is None or low <= 0) and (high is None or high >= 0)
+        later_bound = statements.later_partitions().bind((sequence_id,))
+        first: Any = None
+        start: int | None
+        if within:
+            start = 0
+            first = yield Execute(self._range(connection, statements, sequence_id, 0, lower,
+                                              upper, limit, ascending, what))
+            rows = first.current_rows
+            if rows:
+                later = rows[0][4]
+            else:
+                found = (yield Execute(later_bound)).current_rows
+                later = found[0][0] if found else None
         else:
-            guess = high if high is not None else max(0, low if low is not None else 0)
-        listing = statements.partitions_of(low is not None, high is not None, ascending)
-        listing_bound = listing.bind(
-            [sequence_id] + [p for p in (low, high) if p is not None])
-        listed, guessed = yield ExecuteAll([
-            listing_bound,
-            self._range(connection, statements, sequence_id, guess, lower, upper, limit,
-                        ascending, what),
-        ])
-        partitions = [row[0] for row in listed.current_rows]
-        if listed.paging_state is not None:
-            partitions += [row[0] for row in (yield from rest_of(listing_bound, listed))]
-        out: list[tuple[Any, Any, Any]] = []
-        for partition in partitions:
+            start = low if ascending and low is not None else high if not ascending else None
+            if start is None:  # descending with only a lower bound above partition 0
+                found = (yield Execute(later_bound)).current_rows
+                later = found[0][0] if found else None
+            else:
+                found_set, first = yield ExecuteAll([
+                    later_bound, self._range(connection, statements, sequence_id, start,
+                                             lower, upper, limit, ascending, what)])
+                rows = found_set.current_rows
+                later = rows[0][0] if rows else None
+        partitions = {0} | set(later or ())
+        partitions = {p for p in partitions
+                      if (low is None or p >= low) and (high is None or p <= high)}
+        if start is not None and start not in partitions:
+            first = None
+        out: list[Any] = []
+        for partition in sorted(partitions, reverse=not ascending):
             if limit is not None and len(out) >= limit:
                 break
             left = None if limit is None else limit - len(out)
-            first = guessed if partition == guess and left == limit else None
+            answer = first if partition == start and left == limit else None
             out += yield from self._read_partition(
                 connection, statements, sequence_id, partition, lower, upper, left,
-                ascending, what, first)
+                ascending, what, answer)
         return out
 
     def _read_all_steps(
@@ -560,15 +598,23 @@ class CassandraStrategyBase(StrategyRules[T]):
         cursor: PageCursor,
     ) -> Steps[tuple[list[T], PageCursor | None]]:
         """A page of ``all_items`` in a split table: the sequences in the token order of
-        ``<table>_partitions``, each read in position order (a page has items of one)."""
+        their partition 0 (every sequence has one: its rows or its set of other partitions),
+        each read in position order (a page has items of one)."""
         what = f"read of table {self.record.table_name}"
         token, open_sequence = cursor
         if open_sequence is None:
-            rows = yield from rows_of(self._bind_read(
-                statements.sequences_after_token(), (token, 1), what))
-            if not rows:
-                return [], None
-            token, sequence_id = rows[0]
+            sequence_id = None
+            while sequence_id is None:
+                keys = yield from rows_of(self._bind_read(
+                    statements.partitions_after_token(), (token, PARTITION_KEYS_PER_PAGE),
+                    what))
+                if not keys:
+                    return [], None
+                token = keys[-1][0]
+                for key_token, key_sequence, partition in keys:
+                    if partition == 0:
+                        token, sequence_id = key_token, key_sequence
+                        break
             lower: tuple[LowerOp, Any] = ("", None)
         else:
             sequence_id, position = open_sequence
@@ -576,7 +622,8 @@ class CassandraStrategyBase(StrategyRules[T]):
         found = yield from self._read_partitions(
             connection, statements, sequence_id, lower, ("", None), page_size, True, what)
         new, cls = tuple.__new__, self.sequenced_item_class
-        page = [new(cls, (sequence_id, *row)) for row in found]
+        page = [new(cls, (sequence_id, position, topic, data))
+                for position, topic, data, _, _ in found]
         if len(page) == page_size:
             return page, (token, (sequence_id, page[-1][1]))
         return page, (token, None)

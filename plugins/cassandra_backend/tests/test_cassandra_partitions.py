@@ -91,19 +91,21 @@ def strategy() -> Iterator[CassandraActiveRecordStrategy[SequencedItem]]:
 
 
 def raw_rows(table: str, sequence_id: UUID) -> list[Any]:
-    """(partition_nr, position, append_state) of a sequence's rows, read past the strategy."""
+    """(partition_nr, position, append_state) of a sequence's rows, read past the strategy
+    (the partitions from partition 0's static set)."""
     connection = connect(test_settings())
     try:
         keyspace = connection.settings.keyspace
-        partitions = [row[0] for row in connection.session.execute(
-            f'SELECT partition_nr FROM "{keyspace}"."{table}_partitions" WHERE sequence_id = %s',
-            (sequence_id,))]
+        found = list(connection.session.execute(
+            f'SELECT later_partitions FROM "{keyspace}"."{table}" WHERE sequence_id = %s '
+            f'AND partition_nr = 0 LIMIT 1', (sequence_id,)))
+        partitions = [0, *sorted(found[0][0] or ())] if found else [0]
         rows = []
         for partition in partitions:
             rows += list(connection.session.execute(
                 f'SELECT partition_nr, position, append_state FROM "{keyspace}"."{table}" '
                 f'WHERE sequence_id = %s AND partition_nr = %s', (sequence_id, partition)))
-        return [tuple(row) for row in rows]
+        return [tuple(row) for row in rows if row[1] is not None]
     finally:
         close(connection)
 
