@@ -1,22 +1,30 @@
 """The Cassandra backend on the three-node cluster, against the single node and the raw driver.
 
     scripts/servers/cassandra.sh start; scripts/servers/cassandra-cluster.sh start
-    .venv/bin/python -m benchmarks.cassandra_cluster [--rounds 5]
+    .venv/bin/python -m benchmarks.cassandra_cluster [--rounds 5] [--main COMMIT]
 
-Contenders, alternated round by round (A B C D, A B C D, ...), each on fresh sequences:
+Contenders, alternated round by round (A B C D E, A B C D E, ...), each on fresh sequences,
+the store's tables split into partitions of 50,000 positions (the default; keyspace
+``bench_split``):
 
 * ``cluster``: the store on the cluster (RF 3, QUORUM, SERIAL), with its feed;
 * ``single``: the store on the single node (RF 1, LOCAL_QUORUM, LOCAL_SERIAL), with its feed;
 * ``raw``: cassandra-driver alone on the cluster running the statements the store runs for
-  the same append: the feed entry (a plain insert, plus the bucket's index rows once), then
-  the conditional insert or batch with the entry's nonce;
-* ``cluster-nofeed``: the store on the cluster with ``feed=False`` (what the feed costs).
+  the same append: the feed entry (a plain insert, plus the bucket's index rows once, plus,
+  for a partition other than 0, its note in partition 0's static set, all at once), then the
+  conditional insert or batch with the entry's nonce;
+* ``cluster-nofeed``: the store on the cluster with ``feed=False`` (what the feed costs);
+* ``cluster-main``: the package as of ``--main`` (default: the commit ``/work/main`` is at,
+  before the split), copied out of git under another name, on the cluster in keyspace
+  ``bench_cluster``, whose tables are not split (what the split costs).
 
 W1: 100 events an append (one conditional batch), round-robin over 10 sequences. W2: one
 event an append; its median latency is what one LWT (plus the feed entry) costs.
-Then the feed: events/s of ``read_all`` from the start, first read (deciding every entry)
-and second read (decided), and the delay from an append returning to a live subscriber
-receiving it (median, 99th percentile), at the default ``feed_delay`` (5 s) and at 1 s.
+Then what one LWT costs (``lwt_cost``: the driver alone, plain write, LWT and read, single
+node and cluster alternated). Then the feed: events/s of ``read_all`` from the start, first
+read (deciding every entry) and second read (decided), and the delay from an append
+returning to a live subscriber receiving it (median, 99th percentile), at the default
+``feed_delay`` (5 s) and at 1 s.
 Figures are medians of pair-by-pair ratios (and of the values), one line per measure.
 """
 
@@ -26,9 +34,13 @@ import argparse
 import secrets
 import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -44,7 +56,10 @@ TOPIC = "eventstore_core.events#DomainEvent"
 DATA = '{"amount": 12345, "note": "' + "x" * 60 + '"}'
 CLUSTER_HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
 CLUSTER_PORT = 9142
-KEYSPACE = "bench_cluster"
+KEYSPACE = "bench_split"
+MAIN_KEYSPACE = "bench_cluster"
+PACKAGE = "plugins/cassandra_backend/eventstore_cassandra"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def cluster_settings(**overrides: Any) -> CassandraSettings:
@@ -83,8 +98,12 @@ class Raw:
         self.session = session = self.cluster.connect()
         table = f'"{KEYSPACE}"."integer_sequenced_items"'
         self.insert = session.prepare(
-            f'INSERT INTO {table} ("sequence_id", "position", "topic", "data", "feed_id") '
-            "VALUES (?, ?, ?, ?, ?) IF NOT EXISTS")
+            f'INSERT INTO {table} ("sequence_id", "partition_nr", "position", "topic", "data", '
+            '"feed_id") VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS')
+        self.note = session.prepare(
+            f'UPDATE {table} SET "later_partitions" = "later_partitions" + ? WHERE '
+            '"sequence_id" = ? AND "partition_nr" = 0')
+        self.noted: set[tuple[UUID, int]] = set()
         self.announce = session.prepare(
             f'INSERT INTO "{KEYSPACE}"."integer_sequenced_items_feed" (bucket, ts, nonce, '
             "sequence_id, first_position, last_position) VALUES (?, ?, ?, ?, ?, ?)")
@@ -103,10 +122,14 @@ class Raw:
         if bucket not in self.indexed:
             day = ts // DAY_US
             writes += [self.index.bind((0, 0, day)), self.index.bind((1, day, bucket))]
+        partition = first // SPLIT  # W1 and W2 never cross a boundary of 50,000
+        if partition and (items[0][0], partition) not in self.noted:  # (never in W1, W2)
+            writes.append(self.note.bind(({partition}, items[0][0])))
         for future in [self.session.execute_async(w) for w in writes]:
             future.result()
         self.indexed.add(bucket)
-        bound = [self.insert.bind((i[0], i[1], i[2], i[3], nonce)) for i in items]
+        self.noted.add((items[0][0], partition))
+        bound = [self.insert.bind((i[0], partition, i[1], i[2], i[3], nonce)) for i in items]
         if len(bound) == 1:
             statement: Any = bound[0]
         else:
@@ -121,17 +144,51 @@ class Raw:
         self.cluster.shutdown()
 
 
-def appenders() -> dict[str, tuple[Append, Callable[[], None]]]:
-    stores: dict[str, Store] = {
+SPLIT = 50_000
+
+
+def package_at(commit: str, into: Path) -> Any:
+    """The package as of ``commit``, importable as ``eventstore_cassandra_main``."""
+    import importlib
+
+    target = into / "eventstore_cassandra_main"
+    target.mkdir()
+    names = subprocess.run(["git", "ls-tree", "--name-only", f"{commit}:{PACKAGE}"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in names:
+        if name.endswith((".py", ".typed")):
+            text = subprocess.run(["git", "show", f"{commit}:{PACKAGE}/{name}"], cwd=REPO,
+                                  capture_output=True, text=True, check=True).stdout
+            (target / name).write_text(text)
+    sys.path.insert(0, str(into))
+    return importlib.import_module("eventstore_cassandra_main")
+
+
+def main_commit() -> str:
+    return subprocess.run(["git", "-C", "/work/main", "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def appenders(main: str | None) -> dict[str, tuple[Append, Callable[[], None]]]:
+    stores: dict[str, Any] = {
         "cluster": CassandraActiveRecordStrategy(settings=cluster_settings()),
         "single": CassandraActiveRecordStrategy(settings=single_settings()),
         "cluster-nofeed": CassandraActiveRecordStrategy(settings=cluster_settings(feed=False)),
     }
     raw = Raw(cluster_settings())
+    names = ["cluster", "single", "raw", "cluster-nofeed"]
+    if main:
+        before = package_at(main, Path(tempfile.mkdtemp()))
+        known = before.CassandraSettings.__dataclass_fields__
+        values = {name: value for name, value in vars(cluster_settings(keyspace=MAIN_KEYSPACE))
+                  .items() if name in known}
+        stores["cluster-main"] = before.CassandraActiveRecordStrategy(
+            settings=before.CassandraSettings(**values))
+        names.append("cluster-main")
     made: dict[str, tuple[Append, Callable[[], None]]] = {
         name: (store.append, store.close) for name, store in stores.items()}
     made["raw"] = (raw.append, raw.close)
-    return {name: made[name] for name in ("cluster", "single", "raw", "cluster-nofeed")}
+    return {name: made[name] for name in names}
 
 
 def w1(append: Callable[[list[SequencedItem]], None], calls: int = 20) -> dict[str, float]:
@@ -157,8 +214,8 @@ def w2(append: Callable[[list[SequencedItem]], None], calls: int = 200) -> dict[
             "W2 median latency ms": statistics.median(latencies) * 1000}
 
 
-def compare(rounds: int) -> None:
-    sides = appenders()
+def compare(rounds: int, main: str | None) -> None:
+    sides = appenders(main)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     for append, _ in sides.values():  # warm up: prepare, connect every node
         w1(append, 3)
@@ -174,10 +231,56 @@ def compare(rounds: int) -> None:
         medians = [statistics.median(r[measure] for r in results[name]) for name in results]
         print(f"{measure:24} " + " ".join(f"{value:15.1f}" for value in medians))
     for measure in ("W1 events/s", "W2 events/s"):
-        for a, b in (("cluster", "raw"), ("cluster", "single"), ("cluster", "cluster-nofeed")):
+        pairs = [("cluster", "raw"), ("cluster", "single"), ("cluster", "cluster-nofeed")]
+        if "cluster-main" in results:
+            pairs.append(("cluster", "cluster-main"))
+        for a, b in pairs:
             ratios = [x[measure] / y[measure] for x, y in zip(results[a], results[b], strict=True)]
             print(f"{measure}: {a} / {b} = {statistics.median(ratios):.2f} "
                   f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
+
+
+def lwt_cost(rounds: int, requests: int = 100) -> None:
+    """What one LWT costs against a plain write and a read, single node and cluster, by the
+    driver alone: the median latency of each, rounds alternated (single, cluster; cluster,
+    single; ...), each request on a fresh partition as an append to a new sequence is."""
+    sides = {"single": Raw(single_settings()), "cluster": Raw(cluster_settings())}
+    for side in sides.values():
+        side.session.execute(
+            f'CREATE TABLE IF NOT EXISTS "{KEYSPACE}"."lwt_probe" (k uuid, c int, v text, '
+            "PRIMARY KEY (k, c))", timeout=60)
+    statements = {
+        name: {
+            "plain write": side.session.prepare(
+                f'INSERT INTO "{KEYSPACE}"."lwt_probe" (k, c, v) VALUES (?, 0, ?)'),
+            "LWT write": side.session.prepare(
+                f'INSERT INTO "{KEYSPACE}"."lwt_probe" (k, c, v) VALUES (?, 0, ?) IF NOT EXISTS'),
+            "read": side.session.prepare(
+                f'SELECT v FROM "{KEYSPACE}"."lwt_probe" WHERE k = ? AND c = 0'),
+        } for name, side in sides.items()}
+    latencies: dict[tuple[str, str], list[float]] = {}
+    order = list(sides)
+    for _ in range(rounds):
+        for name in order:
+            session = sides[name].session
+            keys = [uuid4() for _ in range(requests)]
+            for kind, statement in statements[name].items():
+                for key in keys:
+                    bound = statement.bind((key,) if kind == "read" else (key, DATA))
+                    begun = time.perf_counter()
+                    session.execute(bound)
+                    latencies.setdefault((name, kind), []).append(time.perf_counter() - begun)
+        order.reverse()
+    for side in sides.values():
+        side.close()
+    print(f"{'median latency, ms':20} " + " ".join(f"{name:>10}" for name in sides))
+    for kind in ("plain write", "LWT write", "read"):
+        print(f"{kind:20} " + " ".join(
+            f"{statistics.median(latencies[(name, kind)]) * 1000:10.2f}" for name in sides))
+    for name in sides:
+        lwt = statistics.median(latencies[(name, "LWT write")])
+        plain = statistics.median(latencies[(name, "plain write")])
+        print(f"{name}: an LWT costs {lwt / plain:.1f}x a plain write")
 
 
 def feed_read(settings: CassandraSettings, events: int = 3000) -> None:
@@ -243,8 +346,15 @@ def feed_delay(settings: CassandraSettings, seconds: float = 12.0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--main", default=None,
+                        help="commit of the package to compare with (default: /work/main's)")
+    parser.add_argument("--no-main", action="store_true", help="leave cluster-main out")
+    parser.add_argument("--compare-only", action="store_true", help="skip the feed measures")
     arguments = parser.parse_args()
-    compare(arguments.rounds)
+    compare(arguments.rounds, None if arguments.no_main else (arguments.main or main_commit()))
+    lwt_cost(arguments.rounds)
+    if arguments.compare_only:
+        return
     feed_read(cluster_settings())
     feed_read(single_settings())
     feed_delay(cluster_settings())

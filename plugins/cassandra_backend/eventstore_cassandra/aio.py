@@ -15,7 +15,8 @@ if settling could not tell. A conditional batch is applied all or nothing, so no
 list is ever stored.
 
 What blocks the event loop: connecting and creating the tables (when the strategy is made,
-as the sync one does), preparing each statement the first time it is used on a session, and
+as the sync one does), reading the table's layout from the schema (once per session, see
+``layout``), preparing each statement the first time it is used on a session, and
 ``close()`` (run in a thread of its own).
 """
 

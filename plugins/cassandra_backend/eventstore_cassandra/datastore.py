@@ -28,6 +28,7 @@ from cassandra.query import tuple_factory
 from eventstore_core.exceptions import DatastoreError
 
 from .errors import WriteSafeRetryPolicy, translate
+from .layout import Layout, read_layout, size_for
 from .records import (
     FEED_COLUMN,
     FEED_INDEX_SUFFIX,
@@ -184,10 +185,19 @@ class CassandraDatastore:
         )
         for table in self.tables:
             what = f"creating table {settings.keyspace}.{table.table_name}"
-            self._execute(table.create_table_cql(settings.keyspace), what)
-            self._add_feed_column(table)
+            size = size_for(table, settings.partition_size, settings.partition_seconds)
+            self._execute(table.create_table_cql(settings.keyspace, size), what)
+            layout = self.layout(table)
+            if not layout.split:
+                self._add_feed_column(table)
             for cql in table.create_feed_cql(settings.keyspace):
                 self._execute(cql, what + "'s feed")
+
+    def layout(self, table: type[CassandraRecord]) -> Layout:
+        """How ``table`` is split, as its schema says (a table made earlier keeps its own)."""
+        settings = self.settings
+        return read_layout(self.session, settings.keyspace, table, settings.endpoints,
+                           max(settings.request_timeout, 60.0))
 
     def _add_feed_column(self, table: type[CassandraRecord]) -> None:
         """A table made before the feed existed gets its column (its rows keep reading)."""

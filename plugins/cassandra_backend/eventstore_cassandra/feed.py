@@ -45,6 +45,13 @@ timing: its confirm LWT and the reader's decision LWT are ordered by Paxos, and 
 reader won with ``voided``, the writer re-announces the rows in a new entry. The state of an
 entry is set once, so every reader, now or later, resumed or not, sees the same thing.
 
+A list that crosses a partition boundary of a split table (see ``crossing``) is one entry like
+any other; its step 2 is its parts and the commit LWT on its head row (its first position).
+A reader finds its items through that head row: they are the entry's when the head carries
+the entry's nonce and is committed (else none of them are: an uncommitted append is never
+partly delivered). Re-announcing it moves only the head row's ``feed_id`` (one LWT), so the
+move is atomic as for a list within one partition.
+
 Which step can fail and what a reader sees:
 
 * writer dies before or during step 1: no entry, or an entry that is voided; no rows.
@@ -95,6 +102,8 @@ DELIVERED = (CONFIRMED, ADOPTED)
 #: Tries of step 1 (a slow entry is abandoned) and rounds of step 3 (re-announcing).
 ANNOUNCE_TRIES = 3
 CONFIRM_ROUNDS = 3
+#: The state of a committed append across partitions (``crossing.COMMITTED``).
+COMMITTED_APPEND = "committed"
 #: Feed entries read per request.
 ENTRIES_PER_PAGE = 200
 
@@ -146,8 +155,10 @@ class Feed:
         self._indexed: set[int] = set()  # buckets whose index rows this process wrote
 
     # -- writing ------------------------------------------------------------------------
-    def announce(self, sequence_id: Any, first: Any, last: Any) -> Steps[Announcement]:
-        """Step 1: a feed entry for an append of ``first``..``last`` of ``sequence_id``."""
+    def announce(self, sequence_id: Any, first: Any, last: Any,
+                 also: Sequence[Any] = ()) -> Steps[Announcement]:
+        """Step 1: a feed entry for an append of ``first``..``last`` of ``sequence_id`` (and
+        the writes ``also``, sent with it)."""
         endpoints = self.settings.endpoints
         for _ in range(ANNOUNCE_TRIES):
             started = time.monotonic()
@@ -155,7 +166,7 @@ class Feed:
             nonce = secrets.randbits(NONCE_BITS)
             bucket = ts // BUCKET_US
             statements = [self.statements.announce().bind(
-                (bucket, ts, nonce, sequence_id, first, last))]
+                (bucket, ts, nonce, sequence_id, first, last)), *also]
             if bucket not in self._indexed:
                 day = ts // DAY_US
                 index = self.statements.index()
@@ -179,8 +190,11 @@ class Feed:
             f"at Cassandra {endpoints}; nothing of the append was written"
         )
 
-    def finish(self, announcement: Announcement, items: Sequence[Any]) -> Steps[None]:
-        """Step 3, after the rows are stored: confirm the entry if the append was late."""
+    def finish(self, announcement: Announcement, items: Sequence[Any],
+               rehomed: Sequence[Any]) -> Steps[None]:
+        """Step 3, after the rows are stored: confirm the entry if the append was late.
+        ``rehomed``: the positions whose ``feed_id`` says which entry has the items (all of
+        them; the head only for an append across partitions, see ``crossing``)."""
         self.step("stored")
         if time.monotonic() - announcement.started <= self.write_window:
             return
@@ -203,7 +217,7 @@ class Feed:
             try:
                 new = yield from self.announce(sequence_id, min(positions), max(positions))
                 moved = yield from self._rehome(
-                    sequence_id, positions, announcement.nonce, new.nonce)
+                    sequence_id, rehomed, announcement.nonce, new.nonce)
             except EventStoreError as error:
                 log.error("the feed entry of the append to sequence %s at positions %s was "
                           "voided and announcing it again failed (%s): the feed misses it",
@@ -227,8 +241,9 @@ class Feed:
         """Move the rows from feed entry ``old`` to ``new`` (one conditional batch)."""
         rehome = self.statements.rehome()
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        key = self.statements.key
         for position in positions:
-            batch.add(rehome.bind((new, sequence_id, position, old)))
+            batch.add(rehome.bind((new, *key(sequence_id, position), position, old)))
         try:
             result = yield Execute(batch)
             return bool(result.current_rows[0][0])
@@ -295,14 +310,18 @@ class Feed:
 
         The reads of one page go out together, then its decisions (LWTs) together.
         """
-        reads = {n: self.statements.announced().bind((entry.sequence_id, entry.first, entry.last))
-                 for n, entry in enumerate(entries) if entry.state != VOIDED}
-        answers = yield ExecuteAll(list(reads.values()))
-        found: list[list[tuple[Any, Any, Any]]] = [[] for _ in entries]
-        for (n, statement), answer in zip(reads.items(), answers, strict=True):
+        binds = self.statements.announced_binds
+        reads = [(n, statement) for n, entry in enumerate(entries) if entry.state != VOIDED
+                 for statement in binds(entry.sequence_id, entry.first, entry.last)]
+        answers = yield ExecuteAll([statement for _, statement in reads])
+        rows_of_entry: dict[int, list[Any]] = {}
+        for (n, statement), answer in zip(reads, answers, strict=True):
             rows = answer.current_rows
             if answer.paging_state is not None:  # an append of more rows than a page
                 rows = rows + (yield from rest_of(statement, answer))
+            rows_of_entry.setdefault(n, []).extend(rows)
+        found: list[list[tuple[Any, Any, Any]]] = [[] for _ in entries]
+        for n, rows in rows_of_entry.items():
             found[n] = _announced_by(rows, entries[n])
         wanted = {n: ADOPTED if found[n] else VOIDED
                   for n, entry in enumerate(entries) if entry.state is None}
@@ -351,15 +370,26 @@ class Feed:
         return decided
 
     def _rows(self, entry: Entry) -> Steps[list[tuple[Any, Any, Any]]]:
-        rows = yield from rows_of(self.statements.announced().bind(
-            (entry.sequence_id, entry.first, entry.last)))
+        rows: list[Any] = []
+        for statement in self.statements.announced_binds(
+                entry.sequence_id, entry.first, entry.last):
+            rows += yield from rows_of(statement)
         return _announced_by(rows, entry)
 
 
 def _announced_by(rows: Any, entry: Entry) -> list[tuple[Any, Any, Any]]:
-    """The rows that carry the entry's nonce: its items, by position."""
-    return [(position, topic, data) for position, topic, data, feed_id in rows
-            if feed_id == entry.nonce]
+    """The entry's items, by position: the rows that carry its nonce; for an append across
+    partitions (rows with an ``append_id``, see ``crossing``), its rows when its head row
+    (the entry's first position) carries the nonce and is committed."""
+    if not rows or len(rows[0]) == 4:  # a table that is not split
+        return [(position, topic, data) for position, topic, data, feed_id in rows
+                if feed_id == entry.nonce]
+    head = next((row for row in rows if row[0] == entry.first), None)
+    across = (head[4] if head is not None and head[3] == entry.nonce
+              and head[4] is not None and head[5] == COMMITTED_APPEND else None)
+    return [(row[0], row[1], row[2]) for row in rows
+            if (row[4] is None and row[3] == entry.nonce)
+            or (across is not None and row[4] == across)]
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,16 @@ RECORD_NAMES = ("integer", "stored_event", "timestamp", "snapshot")
 
 _FROM_SETTINGS = "default: $CASSANDRA_{} or {}"
 
+
+def _decimal(text: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
 OPTIONS = (
     Option("hosts", "contact points, a list or comma-separated text ("
            + _FROM_SETTINGS.format("HOSTS", "127.0.0.1") + ")", default=None, parse=comma_list),
@@ -63,6 +73,12 @@ OPTIONS = (
     Option("feed_write_window", "seconds a writer's feed entry and rows may take and still "
            "count as on time (" + _FROM_SETTINGS.format("FEED_WRITE_WINDOW", 1.0) + ")",
            default=None, parse=float),
+    Option("partition_size", "positions per Cassandra partition of a new table (0: one "
+           "partition per sequence; " + _FROM_SETTINGS.format("PARTITION_SIZE", 50_000) + ")",
+           default=None, parse=int),
+    Option("partition_seconds", "seconds per partition of a new timestamp table ("
+           + _FROM_SETTINGS.format("PARTITION_SECONDS", 86_400) + ")", default=None,
+           parse=_decimal),
 )
 
 
@@ -82,6 +98,8 @@ def create_strategy(
     feed: bool | None = None,
     feed_delay: float | None = None,
     feed_write_window: float | None = None,
+    partition_size: int | None = None,
+    partition_seconds: Any = None,
 ) -> CassandraActiveRecordStrategy[Any]:
     """A ready strategy: connected, its keyspace and table created if they did not exist.
 
@@ -108,6 +126,8 @@ def create_async_strategy(
     feed: bool | None = None,
     feed_delay: float | None = None,
     feed_write_window: float | None = None,
+    partition_size: int | None = None,
+    partition_seconds: Any = None,
 ) -> AsyncCassandraActiveRecordStrategy[Any]:
     """``create_strategy``'s async twin (same options): for ``AsyncEventStore``."""
     from .aio import AsyncCassandraActiveRecordStrategy

@@ -1,10 +1,14 @@
 """Active record classes: which table holds a kind of sequenced item, and its columns.
 
 A record class here is a plain description, not an ORM model: the strategy writes and reads
-through prepared statements built from it. Each table has one partition per sequence and the
-position as clustering key, so a sequence is one contiguous, ordered slice on its replicas, a
-list of items for one sequence is one conditional batch in one partition (atomic), and range
-reads (``gt``/``lte``/``limit``/descending) are done by the server.
+through prepared statements built from it. A sequence is split into Cassandra partitions of
+a fixed size (``partition_nr = floor(position / size)``; ``size`` positions, or seconds for
+timestamp positions, fixed when the table is made and kept in its comment, see ``layout``),
+the position as clustering key, so each partition is a contiguous, ordered, bounded slice on
+its replicas. A sequence's partition 0 also holds, in a static column, the set of its other
+partitions (``later_partitions``), so a read of partition 0 learns them with its rows. A table made
+before the split (no ``partition_nr`` column) keeps one partition per sequence and keeps
+working. How a list that crosses a partition boundary is written atomically: ``crossing``.
 
 Users declare their own the same way::
 
@@ -23,6 +27,14 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,47}$")
 #: The column every record table has besides its four: which feed entry announced the row
 #: (see ``feed``). Not one of the four names a record class may use.
 FEED_COLUMN = "feed_id"
+#: The columns of a split table (see ``layout`` and ``crossing``), also the backend's own.
+PARTITION_COLUMN = "partition_nr"
+APPEND_COLUMNS = ("append_id", "append_head", "append_state")
+#: The static column of partition 0 listing a sequence's other partitions.
+LATER_COLUMN = "later_partitions"
+RESERVED_COLUMNS = (FEED_COLUMN, PARTITION_COLUMN, *APPEND_COLUMNS, LATER_COLUMN)
+#: How a split table's comment gives its partition size (read back by ``layout``).
+COMMENT_PREFIX = "eventstore partition_size="
 #: Suffixes of the feed's two tables; a table name leaves room for them (48 characters).
 FEED_SUFFIX, FEED_INDEX_SUFFIX = "_feed", "_feed_index"
 _LONGEST_TABLE = 48 - len(FEED_INDEX_SUFFIX)
@@ -52,8 +64,11 @@ class CassandraRecord:
         names = (cls.table_name, *cls.column_names)
         if len(cls.column_names) != 4 or len(set(cls.column_names)) != 4:
             raise TypeError(f"{cls.__name__}.column_names must be four distinct names")
-        if FEED_COLUMN in cls.column_names:
-            raise TypeError(f"{cls.__name__}: the column name {FEED_COLUMN!r} is the backend's own")
+        for reserved in RESERVED_COLUMNS:
+            if reserved in cls.column_names:
+                raise TypeError(
+                    f"{cls.__name__}: the column name {reserved!r} is the backend's own"
+                )
         if isinstance(cls.table_name, str) and len(cls.table_name) > _LONGEST_TABLE:
             raise TypeError(
                 f"{cls.__name__}.table_name {cls.table_name!r} is longer than {_LONGEST_TABLE} "
@@ -68,16 +83,32 @@ class CassandraRecord:
                 )
 
     @classmethod
-    def create_table_cql(cls, keyspace: str) -> str:
-        """``CREATE TABLE IF NOT EXISTS`` for this record's table in ``keyspace``."""
+    def splittable(cls) -> bool:
+        """Whether positions can be split by number (integer or decimal positions)."""
+        return cls.position_cql_type in ("bigint", "int", "varint", "decimal")
+
+    @classmethod
+    def create_table_cql(cls, keyspace: str, partition_size: Any = 0) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` for this record's table in ``keyspace``: split into
+        partitions of ``partition_size`` positions (0: one partition per sequence)."""
         cls.check()
         sequence_id, position, topic, data = (quote(name) for name in cls.column_names)
-        return (
+        head = (
             f"CREATE TABLE IF NOT EXISTS {qualified(keyspace, cls.table_name)} ("
             f"{sequence_id} {cls.sequence_id_cql_type}, {position} {cls.position_cql_type}, "
             f"{topic} text, {data} text, {quote(FEED_COLUMN)} bigint, "
-            f"PRIMARY KEY (({sequence_id}), {position})"
-            f") WITH CLUSTERING ORDER BY ({position} ASC)"
+        )
+        if not partition_size:
+            return (head + f"PRIMARY KEY (({sequence_id}), {position})"
+                    f") WITH CLUSTERING ORDER BY ({position} ASC)")
+        append_id, append_head, append_state = (quote(name) for name in APPEND_COLUMNS)
+        return (
+            head + f"{quote(PARTITION_COLUMN)} bigint, {append_id} bigint, "
+            f"{append_head} {cls.position_cql_type}, {append_state} text, "
+            f"{quote(LATER_COLUMN)} set<bigint> static, "
+            f"PRIMARY KEY (({sequence_id}, {quote(PARTITION_COLUMN)}), {position})"
+            f") WITH CLUSTERING ORDER BY ({position} ASC) "
+            f"AND comment = '{COMMENT_PREFIX}{partition_size}'"
         )
 
     @classmethod

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from cassandra import ConsistencyLevel
@@ -23,6 +24,8 @@ V = TypeVar("V")
 DEFAULT_HOSTS: tuple[str, ...] = ("127.0.0.1",)
 DEFAULT_PORT = 9042
 DEFAULT_KEYSPACE = "eventstore"
+DEFAULT_PARTITION_SIZE = 50_000
+DEFAULT_PARTITION_SECONDS = Decimal(86_400)
 REPLICATION_STRATEGIES = ("SimpleStrategy", "NetworkTopologyStrategy")
 SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
 _KEYSPACE_NAME = re.compile(r"^[A-Za-z0-9_]{1,48}$")
@@ -43,7 +46,7 @@ def _from_env(
             return default
         try:
             return parse(raw)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, InvalidOperation) as error:
             shown = "(hidden)" if secret else repr(raw)
             raise ConfigurationError(
                 f"environment variable {env}={shown} is not a valid value for "
@@ -55,9 +58,17 @@ def _from_env(
 
 
 def parse_hosts(text: str | Sequence[str]) -> tuple[str, ...]:
-    """``"a, b"`` or ``["a", "b"]`` -> ``("a", "b")``; at least one host."""
-    parts = text.split(",") if isinstance(text, str) else list(text)
-    hosts = tuple(str(part).strip() for part in parts if str(part).strip())
+    """``"a, b"`` or ``["a", "b"]`` -> ``("a", "b")``; at least one host, each a text."""
+    if isinstance(text, str):
+        parts: list[Any] = text.split(",")
+    elif isinstance(text, Sequence | frozenset | set):
+        parts = list(text)
+    else:
+        raise ValueError(f"{text!r} is not a host name or a list of them")
+    for part in parts:
+        if not isinstance(part, str):
+            raise ValueError(f"host {part!r} is a {type(part).__name__}, not a host name (text)")
+    hosts = tuple(part.strip() for part in parts if part.strip())
     if not hosts:
         raise ValueError("no host given")
     return hosts
@@ -127,6 +138,16 @@ class CassandraSettings:
     feed_write_window: float = _from_env(
         "feed_write_window", "CASSANDRA_FEED_WRITE_WINDOW", float, 1.0
     )
+    #: Positions per Cassandra partition of a new table with integer positions (a sequence
+    #: is split into partitions of this many positions; see ``records``). Fixed when the
+    #: table is made (kept in its comment); 0: one partition per sequence, as before.
+    partition_size: int = _from_env(
+        "partition_size", "CASSANDRA_PARTITION_SIZE", int, DEFAULT_PARTITION_SIZE
+    )
+    #: The same for a new table with timestamp positions: seconds per partition.
+    partition_seconds: Decimal = _from_env(
+        "partition_seconds", "CASSANDRA_PARTITION_SECONDS", Decimal, DEFAULT_PARTITION_SECONDS
+    )
     # The driver's own options (a repr of them could hold credentials: not shown).
     extra_cluster_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
@@ -138,6 +159,27 @@ class CassandraSettings:
         self.port = _checked_int("port", self.port, 1, 65535)
         self.replication_factor = _checked_int("replication_factor", self.replication_factor, 1)
         self.fetch_size = _checked_int("fetch_size", self.fetch_size, 1)
+        self.partition_size = _checked_int("partition_size", self.partition_size, 0)
+        self.partition_seconds = _checked_seconds(self.partition_seconds)
+        if self.protocol_version is not None:
+            self.protocol_version = _checked_int("protocol_version", self.protocol_version, 1)
+        for name in ("replication_strategy", "consistency_level", "serial_consistency_level"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigurationError(
+                    f"CassandraSettings.{name}={getattr(self, name)!r} must be a name (text)"
+                )
+        for name in ("username", "password", "local_dc"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                shown = "(hidden)" if name == "password" else repr(value)
+                raise ConfigurationError(
+                    f"CassandraSettings.{name}={shown} must be text or None, not "
+                    f"{type(value).__name__}"
+                )
+        if not isinstance(self.extra_cluster_options, Mapping):
+            raise ConfigurationError(
+                "CassandraSettings.extra_cluster_options must be a mapping of driver options"
+            )
         if not isinstance(self.keyspace, str) or not _KEYSPACE_NAME.match(self.keyspace):
             raise ConfigurationError(
                 f"CassandraSettings.keyspace={self.keyspace!r} is not a valid keyspace name "
@@ -195,11 +237,29 @@ def consistency_value(name: str, option: str) -> int:
 
 
 def _checked_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"CassandraSettings.{name}={value!r} is not an integer") from None
-    if isinstance(value, bool) or number < low or (high is not None and number > high):
+    # A text is refused too (``port="9042"``): the environment's texts are parsed before.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(
+            f"CassandraSettings.{name}={value!r} is not an integer ({type(value).__name__})"
+        )
+    number = int(value)
+    if number < low or (high is not None and number > high):
         bounds = f"at least {low}" if high is None else f"between {low} and {high}"
         raise ConfigurationError(f"CassandraSettings.{name}={value!r} must be {bounds}")
     return number
+
+
+def _checked_seconds(value: Any) -> Decimal:
+    """``partition_seconds``: 0 (no split) or a positive number of seconds, as a Decimal."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ConfigurationError(
+            f"CassandraSettings.partition_seconds={value!r} is not a number of seconds "
+            f"({type(value).__name__})"
+        )
+    seconds = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if not seconds.is_finite() or seconds < 0:
+        raise ConfigurationError(
+            f"CassandraSettings.partition_seconds={value!r} must be 0 (no split) or a "
+            f"positive number of seconds"
+        )
+    return seconds

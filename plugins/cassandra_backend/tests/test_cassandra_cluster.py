@@ -21,7 +21,7 @@ from cassandra_cluster import CLUSTER_KEYSPACE, cluster_script, cluster_settings
 from eventstore_core.exceptions import ConcurrencyError, DatastoreError, OutcomeUnknownError
 from eventstore_core.sequenceditem import SequencedItem
 from eventstore_core.testing import AsyncBackendTestCase
-from test_cassandra_conformance import _OwnConnection
+from test_cassandra_conformance import SPLIT, _OwnConnection
 from test_cassandra_feed import FeedRecord
 
 from eventstore_cassandra import (
@@ -57,6 +57,17 @@ class TestClusterKit(_OwnConnection):
     def setUpClass(cls) -> None:
         require_cluster()
         super().setUpClass()
+
+
+class TestClusterSplitKit(TestClusterKit):
+    """The kit on the cluster with tables split every 3 positions (3 ms of timestamps): lists
+    across partitions commit by one LWT on the cluster too (see ``crossing``)."""
+
+    events_per_writer = 100
+
+    @classmethod
+    def settings(cls) -> CassandraSettings:
+        return cluster_settings(keyspace=CLUSTER_KEYSPACE + "_split3", **FEED, **SPLIT)
 
 
 class TestAsyncClusterKit(AsyncBackendTestCase, TestClusterKit):

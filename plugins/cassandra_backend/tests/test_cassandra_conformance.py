@@ -8,6 +8,7 @@ their processes with ``spawn``.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from typing import Any
 
 from cassandra_server import TEST_KEYSPACE, test_settings
@@ -117,3 +118,20 @@ class TestCassandraStoredEvents(_Again, _OwnConnection):
 
 class TestCassandraSharedSession(_Again, _SharedSession):
     pass
+
+
+#: The split-size variant's keyspace: tables made with three positions (3 ms of timestamps)
+#: per Cassandra partition, so that the kit's lists cross partition boundaries all the time.
+SPLIT_KEYSPACE = TEST_KEYSPACE + "_split3"
+SPLIT = {"partition_size": 3, "partition_seconds": Decimal("0.003")}
+
+
+class TestCassandraSplitPartitions(_Again, _OwnConnection):
+    """The whole kit on tables split every 3 positions: reads, conditional writes of lists
+    across partitions (see ``crossing``), the feed and ``all_items`` must not change."""
+
+    config_url = f"cassandra://{os.environ.get('CASSANDRA_HOSTS', '127.0.0.1')}/{SPLIT_KEYSPACE}"
+
+    @classmethod
+    def settings(cls) -> CassandraSettings:
+        return test_settings(keyspace=SPLIT_KEYSPACE, **SPLIT)

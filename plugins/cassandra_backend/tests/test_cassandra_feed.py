@@ -104,7 +104,9 @@ class Reader(threading.Thread):
                     self.after = page[-1].global_position
                 else:
                     time.sleep(0.05)
-            time.sleep(DELAY * 1.5)  # the rest, once it is older than the delay
+            # the rest, once it is older than the delay (plus the 0.6 s that a writer's clock
+            # runs ahead in the skew test, plus a margin)
+            time.sleep(DELAY + 1.0)
             self.seen.extend(read_everything(strategy, self.after))
         finally:
             strategy.close()

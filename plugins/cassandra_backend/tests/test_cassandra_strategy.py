@@ -227,7 +227,16 @@ def test_from_config_reads_environment_variables(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("options", "named"),
     [({"record": "bogus"}, "record"), ({"colour": "red"}, "colour"),
-     ({"keyspace": "bad-name"}, "keyspace"), ({"hosts": []}, "hosts")],
+     ({"keyspace": "bad-name"}, "keyspace"), ({"hosts": []}, "hosts"),
+     # options of the wrong type (before: a raw TypeError or AttributeError, a port given
+     # as text accepted, hosts=[1, 2] tried as addresses)
+     ({"hosts": 123}, "hosts"), ({"hosts": [1, 2]}, "hosts"), ({"port": "9042"}, "port"),
+     ({"port": 9042.5}, "port"), ({"replication_factor": "3"}, "replication_factor"),
+     ({"consistency_level": 3}, "consistency_level"), ({"username": 5}, "username"),
+     ({"request_timeout": "3"}, "request_timeout"), ({"feed": "yes"}, "feed"),
+     ({"partition_size": "3"}, "partition_size"), ({"partition_size": -1}, "partition_size"),
+     ({"partition_seconds": "x"}, "partition_seconds"),
+     ({"partition_seconds": -1}, "partition_seconds")],
 )
 def test_from_config_refuses_bad_options(options: dict[str, Any], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
