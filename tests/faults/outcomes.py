@@ -55,6 +55,8 @@ class Report:
     wrong: int = 0
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Attempts reported as not written that are stored (each also counts in ``wrong``).
+    stored_but_reported_not_written: list[Attempt] = field(default_factory=list)
 
     def line(self) -> str:
         figures = (
@@ -71,12 +73,22 @@ class Report:
         print(line)
         REPORTS.append(line)
 
-    def check(self) -> None:
-        """Publish the line, then fail if anything was lost, partial, doubled or wrong."""
+    def check(self, known_defect: str | None = None) -> None:
+        """Publish the line, then fail if anything was lost, partial, doubled or wrong.
+
+        With ``known_defect`` (the defect's description), wrong outcomes that are all of one
+        kind, a list reported as not written that is stored, end the test as an expected
+        failure naming it, instead of a failure; anything else still fails.
+        """
         self.publish()
-        bad = {"lost": self.lost, "partial": self.partial, "duplicated": self.duplicated,
-               "wrong": self.wrong}
-        assert not any(bad.values()), f"{self.line()}\n" + "\n".join(self.notes[:8])
+        details = f"{self.line()}\n" + "\n".join(self.notes[:8])
+        bad = {"lost": self.lost, "partial": self.partial, "duplicated": self.duplicated}
+        assert not any(bad.values()), details
+        if known_defect and self.wrong == len(self.stored_but_reported_not_written) > 0:
+            import pytest
+
+            pytest.xfail(f"{known_defect}: {details}")
+        assert not self.wrong, details
 
     def note(self, kind: str, attempt: Attempt | None, detail: str) -> None:
         where = f"{attempt.key} ({attempt.outcome}: {attempt.message[:300]})" if attempt else ""
@@ -111,6 +123,7 @@ def tally(
             report.note("lost", attempt, "acknowledged, but nothing of it is stored")
         elif attempt.outcome == "not_written" and not absent:
             report.wrong += 1
+            report.stored_but_reported_not_written.append(attempt)
             report.note("wrong", attempt, "reported as not written, but it is stored")
         elif attempt.outcome == "other":
             report.wrong += 1

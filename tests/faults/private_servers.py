@@ -6,8 +6,8 @@ fault suite starts its own PostgreSQL and MariaDB from the installed binaries, i
 folder, listening on 127.0.0.2 on a free port, with durability at the servers' defaults
 (``fsync``, ``synchronous_commit``, ``innodb_flush_log_at_trx_commit=1``).
 
-Each server runs in its own process group, so ``kill()`` (SIGKILL of the server and every
-backend process, as a power cut would) and ``freeze()`` (SIGSTOP) reach all of it at once.
+``kill()`` is a SIGKILL of the server and every process it started, at once (as a power cut
+would), ``freeze()`` a SIGSTOP of all of them.
 PostgreSQL refuses to run as root: as root, both servers run as their system users
 (``postgres``, ``mysql``), which own the temporary folder.
 """
@@ -60,6 +60,15 @@ def _log_tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return f"(no log at {path})"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 class PrivateServer:
@@ -152,33 +161,57 @@ class PrivateServer:
                 )
             time.sleep(0.1)
 
-    def _signal_group(self, number: signal.Signals) -> None:
-        if self.process is not None:
+    def pids(self) -> list[int]:
+        """The server's process and all its descendants (PostgreSQL's backends each make
+        themselves a process group leader, so a signal to the server's group misses them)."""
+        if self.process is None:
+            return []
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        found = [self.process.pid]
+        for pid in found:
+            found += [child for child, parent in parents.items() if parent == pid]
+        return found
+
+    def _signal_all(self, number: signal.Signals) -> None:
+        if self.process is None:
+            return
+        # Stopped first, the server forks no new process while its children are signalled.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGSTOP)
+        pids = self.pids()
+        for pid in reversed(pids):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, number)
+                os.kill(pid, number)
+        if number != signal.SIGSTOP:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGCONT if number == signal.SIGCONT else number)
 
     def kill(self) -> None:
         """SIGKILL the server and all its processes, and wait until every one is gone."""
         if self.process is None:
             return
-        self._signal_group(signal.SIGKILL)
+        pids = self.pids()
+        self._signal_all(signal.SIGKILL)
         self.process.wait()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(self.process.pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
+        while time.monotonic() < deadline and any(map(_alive, pids)):
+            time.sleep(0.02)
         self.frozen = False
 
     def freeze(self) -> None:
         """SIGSTOP every process of the server: it accepts nothing and answers nothing."""
-        self._signal_group(signal.SIGSTOP)
+        self._signal_all(signal.SIGSTOP)
         self.frozen = True
 
     def thaw(self) -> None:
-        self._signal_group(signal.SIGCONT)
+        self._signal_all(signal.SIGCONT)
         self.frozen = False
 
     def stop(self) -> None:

@@ -26,7 +26,7 @@ ATTEMPTS_AFTER = 20
 
 def run_with_writer_kills(case: str, uri: str, folder: Path, seed: int) -> None:
     rng = random.Random(seed)
-    reader: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(uri=uri)
+    SQLAlchemyActiveRecordStrategy(uri=uri).close()  # the table, before the writers race
     pool = WriterPool(uri, folder)
     try:
         names = pool.start(WRITERS + KILLS)
@@ -40,6 +40,7 @@ def run_with_writer_kills(case: str, uri: str, folder: Path, seed: int) -> None:
             pool.wait_until_writing(name, attempts=done + ATTEMPTS_AFTER)
     finally:
         pool.stop()
+    reader: SQLAlchemyActiveRecordStrategy[Any] = SQLAlchemyActiveRecordStrategy(uri=uri)
     try:
         report = pool.check(f"writer SIGKILL, {case} (seed {seed})", reader)
     finally:

@@ -61,6 +61,31 @@ class WriterPool:
             assert time.monotonic() < deadline, f"{name} made no attempt: {self.stderr(name)}"
             time.sleep(0.02)
 
+    def count(self, kind: str) -> int:
+        """Lines of every writer that start with ``kind`` ("try", "ok", "failed", ...)."""
+        return sum(line.startswith(f"{kind} ") for name in self.logs for line in self.lines(name))
+
+    def wait_for(self, kind: str, more: int, seconds: float = WRITER_SECONDS) -> None:
+        """Until the writers have written ``more`` lines of ``kind`` from now on."""
+        target = self.count(kind) + more
+        deadline = time.monotonic() + seconds
+        while self.count(kind) < target:
+            for name, process in self.running.items():
+                assert process.poll() is None, f"writer {name} exited: {self.stderr(name)}"
+            assert time.monotonic() < deadline, (
+                f"the writers did not get {more} more {kind!r} within {seconds:.0f} s: "
+                + " | ".join(self.lines(name)[-1] for name in self.running if self.lines(name))
+            )
+            time.sleep(0.02)
+
+    def any_in_flight(self) -> bool:
+        """Whether some writer has an append in flight (its last line is a ``try``)."""
+        for name in self.running:
+            lines = self.lines(name)
+            if lines and lines[-1].startswith("try "):
+                return True
+        return False
+
     def stderr(self, name: str) -> str:
         return (self.folder / f"{name}.err").read_text(errors="replace")[-2000:]
 
