@@ -6,23 +6,12 @@ in CI (``CI=true``) it fails them: a green CI must mean the faults were tried.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
+from availability import unavailable
 from outcomes import REPORTS
 from private_servers import PrivateMariaDB, PrivatePostgres, PrivateServer, ServerUnavailable
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
-
-
-def unavailable(reason: str) -> None:
-    """Fail in CI, skip elsewhere."""
-    if in_ci():
-        pytest.fail(f"CI needs this for the fault suite: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _private(server_class: type[PrivateServer]) -> Iterator[PrivateServer]:
@@ -64,6 +53,12 @@ def private_server(request: pytest.FixtureRequest) -> Iterator[PrivateServer]:
         server.thaw()
     if server.process is None or server.process.poll() is not None:
         server.start()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "faults: kills, freezes or starves a database server (pytest -m 'not faults')"
+    )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

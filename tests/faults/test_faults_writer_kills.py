@@ -17,6 +17,8 @@ import pytest
 from eventstore_sqlalchemy import SQLAlchemyActiveRecordStrategy
 from writer_pool import WriterPool
 
+pytestmark = pytest.mark.faults
+
 #: Writers that are not killed.
 WRITERS = 3
 KILLS = 4
