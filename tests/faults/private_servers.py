@@ -105,6 +105,10 @@ class PrivateServer:
 
     @property
     def uri(self) -> str:
+        return self.uri_via(self.port)
+
+    def uri_via(self, port: int) -> str:
+        """The URI of the database through another port (a proxy in front of the server)."""
         raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
@@ -270,12 +274,7 @@ class PrivatePostgres(PrivateServer):
         with self.connect() as connection:
             connection.execute(f"CREATE DATABASE {DATABASE}")
 
-    @property
-    def uri(self) -> str:
-        return f"postgresql+psycopg://{USER}@{HOST}:{self.port}/{DATABASE}"
-
     def uri_via(self, port: int) -> str:
-        """The URI of the database through another port (a proxy in front of the server)."""
         return f"postgresql+psycopg://{USER}@{HOST}:{port}/{DATABASE}"
 
 
@@ -332,10 +331,6 @@ class PrivateMariaDB(PrivateServer):
                 cursor.execute(f"GRANT ALL ON {DATABASE}.* TO '{USER}'@'%'")
         finally:
             connection.close()
-
-    @property
-    def uri(self) -> str:
-        return self.uri_via(self.port)
 
     def uri_via(self, port: int) -> str:
         return f"mysql+pymysql://{USER}:{PASSWORD}@{HOST}:{port}/{DATABASE}"

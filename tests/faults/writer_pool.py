@@ -38,11 +38,12 @@ class WriterPool:
             name = f"w{len(self.logs)}"
             log = self.folder / f"{name}.log"
             self.logs[name] = log
-            self.running[name] = subprocess.Popen(
-                [sys.executable, str(WRITER), self.uri, str(log), name, str(self.stop_file),
-                 *map(str, self.sequence_ids)],
-                stdin=subprocess.DEVNULL, stderr=open(self.folder / f"{name}.err", "wb"),
-            )
+            with open(self.folder / f"{name}.err", "wb") as stderr:
+                self.running[name] = subprocess.Popen(
+                    [sys.executable, str(WRITER), self.uri, str(log), name, str(self.stop_file),
+                     *map(str, self.sequence_ids)],
+                    stdin=subprocess.DEVNULL, stderr=stderr,
+                )
             names.append(name)
         return names
 
