@@ -6,8 +6,9 @@
 ``--base`` is an unpacked earlier commit (``git archive <commit> | tar -x -C DIR``); its
 ``eventstore_core`` and SQLAlchemy plugin are put first on ``PYTHONPATH`` of the processes
 that measure it, the head tree's of the others (the timing code is the same for both). Prints,
-per workload, backend and figure, the median of each tree and the median of the pair-by-pair
-ratios head/base, oriented so that above 1 means the head is faster. Only this project is
+per workload, backend and figure (µs of process CPU time, best of 3 passes in each process), the
+median of each tree and the median of the pair-by-pair ratios, oriented so that above 1 means
+the head is faster. Only this project is
 measured (no other library is needed).
 """
 
@@ -19,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,36 +28,56 @@ HERE = Path(__file__).resolve().parent
 
 
 def child(backends: list[str], sizes_name: str) -> dict[str, float]:
-    """One run of W1-W4 on ``backends`` in this process: figure name -> value."""
-    from benchmarks import ours, workload, workloads
-    from benchmarks.timing import timed
+    """One run of W1-W4 on ``backends`` in this process: figure name -> µs per event (per
+    call for last10), each the best of 3 passes of process CPU time (on a shared machine
+    wall time mostly measures the other jobs)."""
+    from benchmarks import ours, workload
 
     sizes = workload.QUICK if sizes_name == "quick" else workload.FULL
-    sizes = type(sizes)(**{**sizes.__dict__, "pairs": 1})
-    quiet = lambda _message: None  # noqa: E731
     out: dict[str, float] = {}
+
+    def best(action: Any, per: int, setup: Any = None) -> float:
+        times = []
+        for _ in range(3):
+            if setup is not None:
+                setup()
+            started = time.process_time()
+            action()
+            times.append(time.process_time() - started)
+        return min(times) / per * 1e6
+
     for backend in backends:
         side: Any = ours.MemorySide() if backend == "memory" else ours.SQLiteSide()
         try:
-            for run in (workloads.w1, workloads.w2, workloads.w3):
-                result = run(backend, [side], sizes, quiet)
-                for values in result.rounds[side.label]:
-                    for name, value in values.items():
-                        out[f"{result.workload} {backend} {name}"] = value
+            batches = [side.make_events(b) for b in workload.w1_batches(sizes)]
+            count = sum(map(len, batches))
+            out[f"W1 {backend} append 100 (us/event)"] = best(
+                lambda: [side.append(b) for b in batches], count, side.reset)  # noqa: B023
+            singles = [[e] for e in side.make_events(workload.w2_events(sizes))]
+            out[f"W2 {backend} append 1 (us/event)"] = best(
+                lambda: [side.append(one) for one in singles], len(singles),  # noqa: B023
+                side.reset)
+            specs = workload.one_sequence(sizes.w3_events)
+            side.reset()
+            for i in range(0, len(specs), 100):
+                side.append(side.make_events(specs[i:i + 100]))
+            sequence_id = specs[0].sequence_id
+            out[f"W3 {backend} read whole (us/event)"] = best(
+                lambda: side.read_sequence(sequence_id), len(specs))  # noqa: B023
+            calls = sizes.w3_last_calls // 4
+            out[f"W3 {backend} last 10 (us/call)"] = best(
+                lambda: [side.read_last(sequence_id, 10) for _ in range(calls)],  # noqa: B023
+                calls)
         finally:
             side.close()
-    # W4: the mapper alone, encode then decode
     mapper = ours.mapper()
     events = [ours.make_event(spec) for spec in workload.one_sequence(sizes.w4_events)]
+    items = [mapper.to_sequenced_item(e) for e in events]
     to_item, from_item = mapper.to_sequenced_item, mapper.from_sequenced_item
-    def decode(items: list[Any]) -> list[Any]:
-        return [from_item(i) for i in items]
-
-    for _ in range(2):  # warm up, then the timed pass
-        seconds, items = timed(lambda: [to_item(e) for e in events])
-        decode_seconds, _ = timed(lambda: decode(items))  # noqa: B023 (called at once)
-    out["W4 mapper encode_per_s"] = len(events) / seconds
-    out["W4 mapper decode_per_s"] = len(events) / decode_seconds
+    out["W4 mapper encode (us/event)"] = best(lambda: [to_item(e) for e in events],
+                                              len(events))
+    out["W4 mapper decode (us/event)"] = best(lambda: [from_item(i) for i in items],
+                                              len(items))
     return out
 
 
@@ -74,7 +96,7 @@ def run_tree(tree: Path, backends: list[str], sizes: str) -> dict[str, float]:
 
 
 def lower_is_better(name: str) -> bool:
-    return name.endswith("_us")
+    return "(us/" in name
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,15 +122,15 @@ def main(argv: list[str] | None = None) -> None:
             tree = args.base if name == "base" else args.head
             rounds[name].append(run_tree(tree.resolve(), backends, args.sizes))
         print(f"pair {pair + 1}/{args.pairs} done", file=sys.stderr)
-    print(f"{'figure':<40} {'base':>12} {'head':>12} {'head/base':>10}")
+    print(f"{'figure':<40} {'base':>12} {'head':>12} {'speed head/base':>16}")
     for figure in rounds["base"][0]:
         base = [r[figure] for r in rounds["base"]]
         head = [r[figure] for r in rounds["head"]]
         ratios = [(b / h if lower_is_better(figure) else h / b) for b, h in zip(base, head,
                                                                                 strict=True)]
-        print(f"{figure:<40} {statistics.median(base):>12.1f} {statistics.median(head):>12.1f}"
-              f" {statistics.median(ratios):>10.3f}")
-    print("head/base: median of pair-by-pair ratios, above 1 = head faster")
+        print(f"{figure:<40} {statistics.median(base):>12.2f} {statistics.median(head):>12.2f}"
+              f" {statistics.median(ratios):>16.3f}")
+    print("speed head/base: median of pair-by-pair ratios, above 1 = head faster")
 
 
 if __name__ == "__main__":

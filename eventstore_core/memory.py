@@ -12,13 +12,15 @@ import bisect
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from .activerecordstrategy import AbstractActiveRecordStrategy, OrderedItem, T
 from .capabilities import Capabilities
+from .config import Option
 from .exceptions import ConfigurationError
 from .hookspecs import BackendRegistrar, hookimpl
-from .sequenceditem import SequencedItem
+from .sequenceditem import EnvelopedItem, SequencedItem, StoredEvent
 from .streams import category_of
 from .urls import StoreURL
 
@@ -61,10 +63,12 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
 
     def _append(self, items: list[T]) -> None:
         with self._lock:
-            taken = self._taken(items)
-            if taken:
-                retried = self.retried(taken)  # ConcurrencyError unless all are retries
-                items = [item for item in items if (item[0], item[1]) not in retried]
+            stored = self._items
+            for item in items:
+                if item[1] in stored.get(item[0], ()):  # taken: a conflict, or a retry
+                    retried = self.retried(self._taken(items))  # ConcurrencyError unless
+                    items = [i for i in items if (i[0], i[1]) not in retried]  # retries
+                    break
             self._write(items)
 
     def _append_expecting(self, items: list[T], expected: Any) -> None:
@@ -94,20 +98,19 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
         """Store checked items (the lock held)."""
         if not items:
             return
+        stored, positions, log = self._items, self._positions, self._log
         for item in items:
             sequence_id, position = item[0], item[1]
-            if sequence_id not in self._items:
-                self._items[sequence_id] = {}
-                self._positions[sequence_id] = []
-            self._items[sequence_id][position] = item
-            bisect.insort(self._positions[sequence_id], position)
-        start = len(self._log)
-        self._log.extend(items)
-        for offset, item in enumerate(items, start + 1):
-            if type(item[0]) is str:
-                category = category_of(item[0])
-                if category is not None:
-                    self._categories.setdefault(category, []).append(offset)
+            if sequence_id not in stored:
+                stored[sequence_id] = {}
+                positions[sequence_id] = []
+            stored[sequence_id][position] = item
+            bisect.insort(positions[sequence_id], position)
+            log.append(item)
+            if type(sequence_id) is str:
+                category = category_of(sequence_id)
+                if category is not None:  # its global position: len(log)
+                    self._categories.setdefault(category, []).append(len(log))
         self._stored.notify_all()
         for wake in self._wakers:
             wake()
@@ -190,14 +193,39 @@ class InMemoryActiveRecordStrategy(AbstractActiveRecordStrategy[T]):
                 self._wakers.discard(wake)
 
 
-def _factory() -> InMemoryActiveRecordStrategy[Any]:
-    return InMemoryActiveRecordStrategy()
+#: ``record=`` of ``from_config("memory", ...)``: the item class and position type.
+RECORDS: dict[str, tuple[type, type | None]] = {
+    "integer": (SequencedItem, None),
+    "stored_event": (StoredEvent, None),
+    "timestamp": (SequencedItem, Decimal),
+    "enveloped": (EnvelopedItem, None),
+}
 
 
-def _async_factory() -> Any:
+def _record(record: str) -> tuple[type, type | None]:
+    if record not in RECORDS:
+        raise ConfigurationError(
+            f"record={record!r} is not one of {', '.join(RECORDS)} (the memory backend's "
+            f"item types)"
+        )
+    return RECORDS[record]
+
+
+OPTIONS = (Option("record", "item type: " + ", ".join(RECORDS), default="integer"),)
+
+
+def _factory(record: str = "integer") -> InMemoryActiveRecordStrategy[Any]:
+    item_class, position_type = _record(record)
+    return InMemoryActiveRecordStrategy(sequenced_item_class=item_class,
+                                        position_type=position_type)
+
+
+def _async_factory(record: str = "integer") -> Any:
     from .aio.memory import AsyncInMemoryActiveRecordStrategy
 
-    return AsyncInMemoryActiveRecordStrategy()
+    item_class, position_type = _record(record)
+    return AsyncInMemoryActiveRecordStrategy(sequenced_item_class=item_class,
+                                             position_type=position_type)
 
 
 def _options_from_url(url: StoreURL) -> dict[str, Any]:
@@ -213,4 +241,4 @@ def _options_from_url(url: StoreURL) -> dict[str, Any]:
 @hookimpl
 def register_backends(register: BackendRegistrar) -> None:
     register("memory", _factory, url_schemes=("memory",), options_from_url=_options_from_url,
-             async_factory=_async_factory)
+             async_factory=_async_factory, options=OPTIONS)

@@ -224,3 +224,19 @@ def test_database_errors_from_a_url_hide_the_password() -> None:
         EventStore.from_config("postgresql://user:s3cr3t-pw@127.0.0.1:1/db")
     assert "127.0.0.1" in str(caught.value)
     assert "s3cr3t" not in str(caught.value) and "s3cr3t" not in repr(caught.value)
+
+
+def test_memory_record_option_gives_each_item_class() -> None:
+    from decimal import Decimal
+
+    from eventstore_core import ConfigurationError, EnvelopedItem, StoredEvent
+
+    enveloped = EventStore.from_config("memory", record="enveloped")
+    assert enveloped.active_record_strategy.sequenced_item_class is EnvelopedItem
+    assert enveloped.sequenced_item_mapper.enveloped
+    assert EventStore.from_config("memory://?record=stored_event") \
+        .active_record_strategy.sequenced_item_class is StoredEvent
+    assert EventStore.from_config("memory", record="timestamp") \
+        .active_record_strategy.position_type is Decimal
+    with pytest.raises(ConfigurationError, match="record='x' is not one of"):
+        EventStore.from_config("memory", record="x")
