@@ -33,7 +33,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from eventstore_core.exceptions import OutcomeUnknownError
+from eventstore_core.exceptions import DatastoreError, OutcomeUnknownError
 from sqlalchemy import Connection, Engine, Table, event
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,8 @@ class OwnTransaction:
     ) -> None:
         self.engine = engine
         self.database = database
-        self.retry_timeout = retry_timeout
+        bound = database.retry_bound
+        self.retry_timeout = retry_timeout if bound is None else min(retry_timeout, bound)
         self.transient = transient_on(database)
         self.per_thread = (
             per_thread_connections(engine)
@@ -95,44 +96,48 @@ class OwnTransaction:
         )
 
     def _transaction(self, work: Work[R]) -> R:
-        with self.database.guard:
+        database = self.database
+        with database.guard:
             dbapi_connection, holder = self._check_out()
+            deadline = database.bounded(dbapi_connection)
             begun = committing = False
             try:
-                self.database.begin(dbapi_connection)  # may refuse: then nothing is touched
-                begun = True
-                cursor = dbapi_connection.cursor()
-                try:
-                    result = work(cursor)
-                finally:
-                    cursor.close()
-                committing = True
-                dbapi_connection.commit()
+                with deadline:
+                    database.begin(dbapi_connection)  # may refuse: then nothing is touched
+                    begun = True
+                    cursor = dbapi_connection.cursor()
+                    try:
+                        result = work(cursor)
+                    finally:
+                        cursor.close()
+                    committing = True
+                    dbapi_connection.commit()
             except BaseException as error:
                 self._failed(dbapi_connection, holder, error, rollback=begun and not committing)
-                if committing:
-                    raise self._unknown(error, "the COMMIT failed") from error
-                wrapped = wrap(error, self.engine.dialect)
-                if wrapped is error:
+                failure = self._error(error, deadline, committing, "the COMMIT failed")
+                if failure is error:
                     raise
-                raise wrapped from error
+                raise failure from error
             self._check_in(holder)
             return result
 
     def _alone(self, work: Work[R], commits: bool) -> R:
-        switch = self.database.switch_autocommit
-        with self.database.guard:
+        database = self.database
+        switch = database.switch_autocommit
+        with database.guard:
             dbapi_connection, holder = self._check_out()
+            deadline = database.bounded(dbapi_connection)
             try:
-                if switch:
-                    dbapi_connection.autocommit = True
-                cursor = dbapi_connection.cursor()
-                try:
-                    result = work(cursor)
-                finally:
-                    cursor.close()
-                if switch:
-                    dbapi_connection.autocommit = False
+                with deadline:
+                    if switch:
+                        dbapi_connection.autocommit = True
+                    cursor = dbapi_connection.cursor()
+                    try:
+                        result = work(cursor)
+                    finally:
+                        cursor.close()
+                    if switch:
+                        dbapi_connection.autocommit = False
             except BaseException as error:
                 if switch:
                     try:
@@ -140,20 +145,43 @@ class OwnTransaction:
                     except Exception:  # lost: _failed finds out
                         pass
                 lost = self._failed(dbapi_connection, holder, error, rollback=False)
-                if commits and lost:
-                    raise self._unknown(error, "the connection was lost") from error
-                wrapped = wrap(error, self.engine.dialect)
-                if wrapped is error:
+                failure = self._error(error, deadline, commits and lost, "the connection was lost")
+                if failure is error:
                     raise
-                raise wrapped from error
+                raise failure from error
             self._check_in(holder)
             return result
+
+    def _error(
+        self, error: BaseException, deadline: Any, unknown: bool, what: str
+    ) -> BaseException:
+        """What to raise for ``error``: ``OutcomeUnknownError`` where the server may have
+        committed; ``DatastoreError`` where it did not answer in time; else the driver's
+        error as SQLAlchemy wraps it."""
+        silent = getattr(deadline, "expired", False)
+        if silent:
+            what = f"the server did not answer within server_timeout={deadline.seconds:g} s"
+        if unknown:
+            return OutcomeUnknownError(
+                f"{what} on {safe_url(self.engine.url)}, so the transaction may or may not "
+                f"have been committed: read back what it wrote before writing it again "
+                f"[{type(error).__name__}: {' '.join(str(error).split())}]"
+            )
+        if silent:
+            return DatastoreError(
+                f"{what} on {safe_url(self.engine.url)} (the connection is closed; is the "
+                f"server overloaded or frozen?)"
+            )
+        return wrap(error, self.engine.dialect)
 
     def _check_out(self) -> tuple[Any, Any]:
         if self.per_thread is not None:
             slot = self.per_thread.acquire()
             return slot.connection, slot
-        pooled = self.engine.raw_connection()
+        try:
+            pooled = self.engine.raw_connection()
+        except self.database.dbapi.Error as error:  # cannot connect: as SQLAlchemy wraps it
+            raise wrap(error, self.engine.dialect) from error
         return pooled.dbapi_connection, pooled
 
     def _check_in(self, holder: Any) -> None:
@@ -185,13 +213,6 @@ class OwnTransaction:
         finally:
             self._check_in(holder)
         return lost
-
-    def _unknown(self, error: BaseException, what: str) -> OutcomeUnknownError:
-        return OutcomeUnknownError(
-            f"{what} on {safe_url(self.engine.url)}, so the transaction may or may not have "
-            f"been committed: read back what it wrote before writing it again "
-            f"[{type(error).__name__}: {' '.join(str(error).split())}]"
-        )
 
 
 class SessionTransaction:
@@ -255,13 +276,21 @@ class SessionTransaction:
     def _on_driver(self, conn: Connection, work: Work[R]) -> R:
         """``work`` on a cursor of the DB-API connection under ``conn`` (same transaction)."""
         dbapi_connection: Any = conn.connection.dbapi_connection
+        deadline: Any = self.database.bounded(dbapi_connection)
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                return work(cursor)
-            finally:
-                cursor.close()
+            with deadline:
+                cursor = dbapi_connection.cursor()
+                try:
+                    return work(cursor)
+                finally:
+                    cursor.close()
         except BaseException as error:
+            if getattr(deadline, "expired", False):
+                conn.invalidate(error)
+                raise DatastoreError(
+                    f"the server did not answer within server_timeout={deadline.seconds:g} s "
+                    f"(the connection is closed; is the server overloaded or frozen?)"
+                ) from error
             dialect = conn.dialect
             if isinstance(error, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
                 error, dbapi_connection, None  # type: ignore[arg-type]

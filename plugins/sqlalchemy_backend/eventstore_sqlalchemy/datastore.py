@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from eventstore_core.exceptions import ConfigurationError
 from sqlalchemy import Engine, Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from . import databases
 from .connections import OwnTransaction, SessionTransaction
-from .databases import Database
+from .databases import SERVER_TIMEOUT, Database
 from .databases.sqlite import SQLiteOptions
 from .engine import create_engine_for, parse_url
 from .errors import is_disconnect, transient_on, translate_error
@@ -31,8 +32,11 @@ class SQLAlchemySettings:
     ``uri`` is a SQLAlchemy database URL; without one, the environment variable
     ``EVENTSTORE_URI`` is read, else the embedded default ``sqlite:///eventstore.sqlite3``.
     For SQLite, ``sqlite_synchronous`` (FULL by default: every commit reaches the disk) and
-    ``sqlite_busy_timeout`` (seconds a writer waits for another) can be changed. Any other
-    keyword is passed to ``sqlalchemy.create_engine`` (``pool_size``, ``echo``, ...).
+    ``sqlite_busy_timeout`` (seconds a writer waits for another, retries included) can be
+    changed. ``server_timeout`` (seconds, default 60) bounds how long a call waits for a
+    PostgreSQL or MySQL/MariaDB server that stops answering (frozen, or a half-open
+    connection): then ``DatastoreError``. Any other keyword is passed to
+    ``sqlalchemy.create_engine`` (``pool_size``, ``echo``, ...).
     """
 
     def __init__(
@@ -41,6 +45,7 @@ class SQLAlchemySettings:
         *,
         sqlite_synchronous: str = "FULL",
         sqlite_busy_timeout: float = 60.0,
+        server_timeout: float = SERVER_TIMEOUT,
         **engine_kwargs: Any,
     ) -> None:
         self.uri: str | URL = uri or os.environ.get(URI_ENV) or DEFAULT_URI
@@ -48,6 +53,9 @@ class SQLAlchemySettings:
         self.sqlite = SQLiteOptions(
             synchronous=sqlite_synchronous, busy_timeout=sqlite_busy_timeout
         )
+        self.server_timeout = float(server_timeout)
+        if not self.server_timeout > 0:
+            raise ConfigurationError(f"server_timeout must be > 0 seconds, got {server_timeout!r}")
         self.engine_kwargs = engine_kwargs
 
     def __repr__(self) -> str:

@@ -44,6 +44,13 @@ OPTIONS = (
         default=60.0,
         parse=float,
     ),
+    Option(
+        "server_timeout",
+        "seconds a call waits, at most, for a PostgreSQL or MySQL/MariaDB server that stops "
+        "answering",
+        default=60.0,
+        parse=float,
+    ),
 )
 
 #: URL scheme -> the SQLAlchemy dialect+driver it means when the URL names no driver.
@@ -61,6 +68,7 @@ def create_strategy(
     record: str = "integer",
     sqlite_synchronous: str = "FULL",
     sqlite_busy_timeout: float = 60.0,
+    server_timeout: float = 60.0,
 ) -> SQLAlchemyActiveRecordStrategy[Any]:
     """A ready strategy: connected lazily, its table created if it did not exist."""
     if record not in RECORD_NAMES:
@@ -76,6 +84,7 @@ def create_strategy(
         uri,
         sqlite_synchronous=sqlite_synchronous,
         sqlite_busy_timeout=float(sqlite_busy_timeout),
+        server_timeout=float(server_timeout),
     )
     return SQLAlchemyActiveRecordStrategy(
         sequenced_item_class=sequenced_item_class,

@@ -21,19 +21,16 @@ def retry_transient(
     """Call ``attempt`` until it returns, retrying errors ``should_retry`` accepts.
 
     Waits between attempts grow from about a millisecond to 100 ms, jittered so that
-    competing writers spread out; after ``timeout`` seconds the last error is raised.
+    competing writers spread out; ``timeout`` seconds after the first attempt began, the last
+    error is raised.
     """
-    deadline: float | None = None
+    deadline = time.monotonic() + timeout
     delay = 0.001
     while True:
         try:
             return attempt()
         except Exception as error:
-            if not should_retry(error):
+            if not should_retry(error) or time.monotonic() >= deadline:
                 raise
-            now = time.monotonic()
-            deadline = deadline or now + timeout
-            if now >= deadline:
-                raise
-            time.sleep(delay * (0.5 + random.random()))
+            time.sleep(min(delay * (0.5 + random.random()), max(deadline - time.monotonic(), 0)))
             delay = min(delay * 2, 0.1)

@@ -23,6 +23,8 @@ from sqlalchemy.engine import URL
 ReadOne = Callable[[Any, dict[str, Any]], Any]
 #: Seconds to wait for a database server to answer a connection before ``DatastoreError``.
 CONNECT_TIMEOUT = 10
+#: Seconds a call waits, at most, for a server that stops answering (``server_timeout``).
+SERVER_TIMEOUT = 60.0
 #: A context manager that does nothing (the guard of databases that need none).
 NO_GUARD: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
 
@@ -76,6 +78,11 @@ class Database:
         self.dbapi: Any = dialect.loaded_dbapi
         #: Entered around every transaction of this backend on this database.
         self.guard: contextlib.AbstractContextManager[Any] = NO_GUARD
+        #: The longest a call waits for the server (``configure_engine`` sets it).
+        self.server_timeout = SERVER_TIMEOUT
+        #: The longest a busy or deadlocked transaction is run again, if less than the
+        #: strategy's ``retry_timeout`` (SQLite: its busy timeout).
+        self.retry_bound: float | None = None
 
     # -- engines and connections ------------------------------------------------------
     @classmethod
@@ -83,14 +90,27 @@ class Database:
         cls, url: URL, settings: Any, kwargs: dict[str, Any]
     ) -> dict[str, Any]:
         """``create_engine`` keyword arguments (the caller's own take precedence): for a
-        server, a connect timeout."""
+        server, a connect timeout and the driver's own bounds (``bounded_connect_args``)."""
         connect_args = dict(kwargs.get("connect_args") or {})
-        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        connect_args.setdefault("connect_timeout", min(CONNECT_TIMEOUT, settings.server_timeout))
+        for name, value in cls.bounded_connect_args(settings.server_timeout).items():
+            connect_args.setdefault(name, value)
         return {**kwargs, "connect_args": connect_args}
+
+    @classmethod
+    def bounded_connect_args(cls, seconds: float) -> dict[str, Any]:
+        """The driver's options that make a silent server an error after ``seconds``."""
+        return {}
 
     @classmethod
     def configure_engine(cls, engine: Engine, settings: Any) -> None:
         """Set up a new engine (event listeners)."""
+        for_dialect(engine.dialect).server_timeout = settings.server_timeout
+
+    def bounded(self, dbapi_connection: Any) -> contextlib.AbstractContextManager[Any]:
+        """Entered around each call on ``dbapi_connection``: ends it if the server has not
+        answered within ``server_timeout`` (where the driver cannot do it itself)."""
+        return NO_GUARD
 
     def shared_between_processes(self, url: URL) -> bool:
         """Whether other processes can reach the database at ``url``."""

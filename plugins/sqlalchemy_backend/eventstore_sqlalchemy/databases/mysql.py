@@ -92,6 +92,12 @@ class MySQL(Database):
         "WHERE table_schema = DATABASE() AND table_name = :name"
     )
 
+    @classmethod
+    def bounded_connect_args(cls, seconds: float) -> dict[str, Any]:
+        """PyMySQL's socket timeouts: a read or write that waits longer is an error (2013,
+        the connection lost)."""
+        return {"read_timeout": seconds, "write_timeout": seconds}
+
     def tables_to_create(self, tables: list[Table]) -> list[Table]:
         if any(GLOBAL_POSITION in table.c for table in tables):
             return [COUNTERS, *tables]

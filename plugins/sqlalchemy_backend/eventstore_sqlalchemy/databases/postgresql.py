@@ -25,6 +25,8 @@ times.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -243,6 +245,80 @@ class PostgreSQLAppender(Appender):
         return None if self.take is None else first + len(items) - 1
 
 
+class Watchdog:
+    """Ends calls whose server has not answered by their deadline: it shuts the connection's
+    socket down, so the waiting driver sees the connection closed at once.
+
+    libpq has no read timeout, and a frozen server (``SIGSTOP``, a stalled host) still has a
+    kernel that acknowledges packets, so neither TCP keepalives nor ``tcp_user_timeout`` end
+    the wait. One thread per process watches every call in progress; a call costs two short
+    lock holds.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._calls: dict[Deadline, float] = {}
+        self._pid = 0
+        self._next_wake = float("inf")  # when the watching thread looks again
+
+    def watch(self, call: Deadline) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: a thread of its own
+                self._pid = os.getpid()
+                self._calls.clear()
+                threading.Thread(target=self._run, name="eventstore-pg-watchdog",
+                                 daemon=True).start()
+            deadline = self._calls[call] = time.monotonic() + call.seconds
+            if deadline < self._next_wake:
+                self._wake.notify()
+
+    def forget(self, call: Deadline) -> None:
+        with self._lock:
+            self._calls.pop(call, None)
+
+    def _run(self) -> None:
+        with self._lock:
+            while True:
+                now = time.monotonic()
+                due = [call for call, deadline in self._calls.items() if deadline <= now]
+                for call in due:
+                    del self._calls[call]
+                    call.expire()
+                self._next_wake = min(self._calls.values(), default=float("inf"))
+                self._wake.wait(None if not self._calls else self._next_wake - now)
+                self._next_wake = 0.0  # awake: looks at every call again
+
+
+class Deadline:
+    """One call on a psycopg connection, ended after ``seconds`` (``Watchdog``)."""
+
+    __slots__ = ("connection", "seconds", "expired")
+
+    def __init__(self, connection: Any, seconds: float) -> None:
+        self.connection = connection
+        self.seconds = seconds
+        self.expired = False
+
+    def __enter__(self) -> Deadline:
+        WATCHDOG.watch(self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        WATCHDOG.forget(self)
+
+    def expire(self) -> None:
+        self.expired = True
+        try:
+            with socket.socket(fileno=os.dup(self.connection.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # closed meanwhile: nothing left to end
+            pass
+
+
+WATCHDOG = Watchdog()
+
+
 class PostgreSQL(Database):
     names = ("postgresql",)
     appender_class = PostgreSQLAppender
@@ -252,6 +328,21 @@ class PostgreSQL(Database):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect)
         self._pending: dict[Column[Any], Select[Any]] = {}
+
+    @classmethod
+    def bounded_connect_args(cls, seconds: float) -> dict[str, Any]:
+        """TCP keepalives and ``tcp_user_timeout``: a connection whose peer is gone (a
+        half-open connection, a cable pulled) is an error after about ``seconds``."""
+        return {
+            "keepalives": 1,
+            "keepalives_idle": max(1, int(seconds / 2)),
+            "keepalives_interval": max(1, int(seconds / 6)),
+            "keepalives_count": 3,
+            "tcp_user_timeout": int(seconds * 1000),
+        }
+
+    def bounded(self, dbapi_connection: Any) -> Any:
+        return Deadline(dbapi_connection, self.server_timeout)
 
     def read_all_statement(self, statement: Select[Any], global_position: Column[Any]) -> Any:
         return statement.where(global_position < literal_column(HORIZON_SQL))

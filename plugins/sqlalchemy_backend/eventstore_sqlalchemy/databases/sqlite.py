@@ -56,7 +56,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
 from ..compiled import CompiledInsert
-from . import Appender, Database
+from . import Appender, Database, for_dialect
 
 #: Execution option read by the ``begin`` hook: the kind of ``BEGIN`` to emit.
 BEGIN_OPTION = "eventstore_sqlite_begin"
@@ -106,6 +106,8 @@ def configure_engine(engine: Engine, options: SQLiteOptions | None = None) -> No
     options = options or SQLiteOptions()
     memory = is_memory_database(engine.url)
     FORK_GUARD.install()
+    # Busy is retried, but never for longer than the busy timeout in all.
+    for_dialect(engine.dialect).retry_bound = options.busy_timeout
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
