@@ -25,7 +25,9 @@ node and cluster alternated). Then the feed: events/s of ``read_all`` from the s
 read (deciding every entry) and second read (decided), and the delay from an append
 returning to a live subscriber receiving it (median, 99th percentile), at the default
 ``feed_delay`` (5 s) and at 1 s.
-Figures are medians of pair-by-pair ratios (and of the values), one line per measure.
+Figures are medians of pair-by-pair ratios (and of the values), one line per measure; then
+W1 and W2 once more interleaved operation by operation (``interleaved``: every contender's
+append in turn, the order reversed each time), the steadier figure on a busy machine.
 """
 
 from __future__ import annotations
@@ -240,6 +242,39 @@ def compare(rounds: int, main: str | None) -> None:
                   f"(pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
+def interleaved(main: str | None, operations: int) -> None:
+    """W1 and W2 again, alternated operation by operation (each append of every contender in
+    turn, the order reversed each time), so that the load of the machine, which changes from
+    second to second here, weighs on every contender alike: median latencies and their
+    ratios."""
+    sides = appenders(main)
+    names = list(sides)
+    latencies: dict[tuple[str, str], list[float]] = {}
+    for work, size in (("W1", 100), ("W2", 1)):
+        sequences = {name: [uuid4() for _ in range(10)] for name in names}
+        for n in range(operations + 5):
+            order = names if n % 2 == 0 else names[::-1]
+            for name in order:
+                sequence_id = sequences[name][n % 10]
+                batch = [SequencedItem(sequence_id, (n // 10) * size + p, TOPIC, DATA)
+                         for p in range(size)]
+                begun = time.perf_counter()
+                sides[name][0](batch)
+                if n >= 5:  # the first few warm up
+                    latencies.setdefault((work, name), []).append(time.perf_counter() - begun)
+    for _, close in sides.values():
+        close()
+    print(f"interleaved, {operations} operations each: median latency ms")
+    print(f"{'':6}" + " ".join(f"{name:>15}" for name in names))
+    for work in ("W1", "W2"):
+        medians = {name: statistics.median(latencies[(work, name)]) for name in names}
+        print(f"{work:6}" + " ".join(f"{medians[name] * 1000:15.2f}" for name in names))
+        for a, b in (("cluster", "raw"), ("cluster", "single"), ("cluster", "cluster-nofeed"),
+                     ("cluster", "cluster-main")):
+            if a in medians and b in medians:
+                print(f"  {work} speed {a} / {b} = {medians[b] / medians[a]:.2f}")
+
+
 def lwt_cost(rounds: int, requests: int = 100) -> None:
     """What one LWT costs against a plain write and a read, single node and cluster, by the
     driver alone: the median latency of each, rounds alternated (single, cluster; cluster,
@@ -350,8 +385,13 @@ def main() -> None:
                         help="commit of the package to compare with (default: /work/main's)")
     parser.add_argument("--no-main", action="store_true", help="leave cluster-main out")
     parser.add_argument("--compare-only", action="store_true", help="skip the feed measures")
+    parser.add_argument("--operations", type=int, default=200,
+                        help="appends of each contender in the interleaved run (0: none)")
     arguments = parser.parse_args()
-    compare(arguments.rounds, None if arguments.no_main else (arguments.main or main_commit()))
+    main_at = None if arguments.no_main else (arguments.main or main_commit())
+    compare(arguments.rounds, main_at)
+    if arguments.operations:
+        interleaved(main_at, arguments.operations)
     lwt_cost(arguments.rounds)
     if arguments.compare_only:
         return

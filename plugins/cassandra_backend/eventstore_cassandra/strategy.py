@@ -228,9 +228,13 @@ class CassandraStrategyBase(StrategyRules[T]):
         self._noted.update((sequence_id, partition) for partition in partitions)
         feed_id = announcement.nonce if announcement is not None else None
         crossing = len(partitions) > 1
-        bound = [self._bind(statements, insert, item, feed_id) for item in items]
-        if not crossing:  # (bound anyway: a value that does not fit is refused here)
-            statement = self._write_statement(bound)
+        if crossing:  # (bound anyway: a value that does not fit is refused here)
+            for item in items:
+                self._bind(statements, insert, item, feed_id)
+        else:
+            key = (sequence_id, partitions[0]) if statements.split else (sequence_id,)
+            statement = self._write_statement(
+                [self._bind(statements, insert, item, feed_id, key) for item in items])
         self._feed_step("sending")
         yield HOLD  # from here on, a cancelled task waits until the outcome is settled
         if crossing:
@@ -315,10 +319,12 @@ class CassandraStrategyBase(StrategyRules[T]):
         return batch
 
     def _bind(self, statements: RecordStatements, insert: Any, item: T,
-              feed_id: int | None) -> BoundStatement:
+              feed_id: int | None, key: tuple[Any, ...] | None = None) -> BoundStatement:
         try:
+            if key is None:
+                key = statements.key(item[0], item[1])
             return insert.bind(  # type: ignore[no-any-return]
-                (*statements.key(item[0], item[1]), item[1], item[2], item[3], feed_id)
+                (*key, item[1], item[2], item[3], feed_id)
             )
         except _BIND_ERRORS as error:
             raise InvalidEventError(
