@@ -22,15 +22,6 @@ from writer_pool import WriterPool
 
 pytestmark = pytest.mark.faults
 
-#: Issue 15, part 2 (SQL), being fixed on another branch: a connection lost during or after
-#: the COMMIT is reported as a ``DatastoreError`` ("is the database server running?"), which
-#: says nothing was written, or a retry then blames "another writer ... nothing of this append
-#: was written"; it must be ``OutcomeUnknownError``. Remove this once that fix is merged.
-SQL_COMMIT_LOST = (
-    "known defect (issue 15 part 2): a connection lost after COMMIT reached the server is "
-    "reported as not written"
-)
-
 WRITERS = 3
 KILLS = 3
 #: Appends acknowledged between two kills (and after the last restart).
@@ -71,4 +62,4 @@ def test_server_killed_and_restarted(private_server: PrivateServer, tmp_path: Pa
     report.extra["datastore_errors"] = pool.count("failed")
     report.extra["conflicts"] = pool.count("conflict")
     assert report.acknowledged > 0 and report.extra["datastore_errors"] > 0, report.line()
-    report.check(known_defect=SQL_COMMIT_LOST)
+    report.check()
