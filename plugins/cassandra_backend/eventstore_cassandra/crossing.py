@@ -70,7 +70,7 @@ from eventstore_core.exceptions import (
 )
 
 from .errors import describe, is_outcome_unknown, translate
-from .outcome import PROPOSE_AGAIN_PAUSES, SETTLE_TIMEOUT, settle
+from .outcome import PROPOSE_AGAIN_PAUSES, SETTLE_TIMEOUT, jittered, settle
 from .statements import RecordStatements
 from .steps import Execute, ExecuteAll, Sleep, Steps
 
@@ -293,7 +293,7 @@ def _commit(statements: RecordStatements, sequence_id: Any, append_id: int, head
                                 endpoints) from error
             first_error = first_error or error
             if pause is not None:
-                yield Sleep(pause)
+                yield Sleep(jittered(pause))
             continue
         row = result.current_rows[0]
         if row[0]:

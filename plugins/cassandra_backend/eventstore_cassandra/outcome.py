@@ -29,6 +29,7 @@ settling, one with blocking calls, the other awaiting.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,11 +39,18 @@ from .errors import describe
 from .records import FEED_COLUMN
 from .steps import Execute, Sleep, Steps
 
-#: Pauses between attempts of the second proposal (so it is tried len + 1 times).
-PROPOSE_AGAIN_PAUSES = (0.25, 1.0)
+#: Pauses between attempts of the second proposal (so it is tried len + 1 times), each
+#: stretched by a random factor (``jittered``): writers racing for one partition all meet
+#: Paxos contention at once, and would otherwise all propose again at the same moments.
+PROPOSE_AGAIN_PAUSES = (0.1, 0.3, 0.7, 1.5, 3.0)
 #: The least time one attempt of the second proposal is given (a request timeout of a few
 #: milliseconds would otherwise make every settling attempt time out as well).
 SETTLE_TIMEOUT = 2.0
+
+
+def jittered(pause: float) -> float:
+    """``pause`` times a random factor between 0.5 and 1.5."""
+    return pause * (0.5 + random.random())
 
 
 def settle(
@@ -64,7 +72,7 @@ def settle(
         except Exception as again:
             last = again
             if pause is not None:
-                yield Sleep(pause)
+                yield Sleep(jittered(pause))
             continue
         rows = result.current_rows
         if not rows or rows[0][0]:
