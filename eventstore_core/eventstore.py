@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Self
 
-from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy
+from .activerecordstrategy import DEFAULT_PAGE_SIZE, AbstractActiveRecordStrategy, OrderedItem
 from .eventkinds import is_event_object
-from .exceptions import InvalidEventError
+from .exceptions import DataIntegrityError, InvalidEventError, TopicResolutionError
 from .sequenceditemmapper import SequencedItemMapper
 from .streams import ANY, Envelope
 from .telemetry import current_traceparent
@@ -78,21 +78,51 @@ class BaseEventStore:
                 if type(e) is Envelope else Envelope(e, common) for e in events]
 
     def envelopes_of(self, items: Iterable[Any]) -> list[Envelope]:
-        """The envelopes (event, metadata, event id) of items read back, in their order."""
-        envelope_of = self.sequenced_item_mapper.envelope_of
+        """The envelopes (event, metadata, event id) of items read back, in their order
+        (``OrderedItem``s as in ``event_of``)."""
+        envelope_of = self.envelope_of
         return [envelope_of(item) for item in items]
+
+    def envelope_of(self, item: Any) -> Envelope:
+        """The envelope of an item read back (an ``OrderedItem`` as in ``event_of``)."""
+        if type(item) is OrderedItem:
+            return _in_feed(self.sequenced_item_mapper.envelope_of, item)
+        return self.sequenced_item_mapper.envelope_of(item)
 
     def metadata_of(self, item: Any) -> dict[str, Any]:
         """The metadata of an item read back, without decoding or decrypting its event."""
+        if type(item) is OrderedItem:
+            return _in_feed(self.sequenced_item_mapper.metadata_of, item)
         return self.sequenced_item_mapper.metadata_of(item)
 
     def events_of(self, items: Iterable[Any]) -> list[Any]:
-        """The events of items read back, in their order."""
+        """The events of items read back, in their order (``OrderedItem``s as in
+        ``event_of``)."""
         from_item = self.sequenced_item_mapper.from_sequenced_item
-        return [from_item(item) for item in items]
+        return [from_item(item) if type(item) is not OrderedItem else _in_feed(from_item, item)
+                for item in items]
 
     def event_of(self, item: Any) -> Any:
+        """The event of an item read back: a stored item, or an ``OrderedItem`` of the feed
+        (``read_all``, a catch-up subscription). A feed item that cannot be read is a
+        ``DataIntegrityError`` (or ``TopicResolutionError``) naming its global position,
+        and carrying it as ``global_position`` (with ``sequence_id`` and ``position``): resume
+        with ``after=error.global_position`` to skip it."""
+        if type(item) is OrderedItem:
+            return _in_feed(self.sequenced_item_mapper.from_sequenced_item, item)
         return self.sequenced_item_mapper.from_sequenced_item(item)
+
+
+def _in_feed(read: Any, ordered: OrderedItem) -> Any:
+    """``read(ordered.item)``; an unreadable item's error names its global position."""
+    try:
+        return read(ordered.item)
+    except (DataIntegrityError, TopicResolutionError) as error:
+        item = ordered.item
+        raise type(error)(
+            f"item at global position {ordered.global_position}: {error}",
+            sequence_id=item[0], position=item[1], global_position=ordered.global_position,
+        ) from error
 
 
 class EventStore(BaseEventStore):

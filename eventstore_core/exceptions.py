@@ -35,12 +35,31 @@ class WrongExpectedVersionError(ConcurrencyError):
         self.found = found
 
 
-class DataIntegrityError(EventStoreError):
-    """Stored data is corrupt, was altered, or cannot be decrypted with the given key."""
+class _UnreadableItem(EventStoreError):
+    """An error about one stored item, with where it is: ``sequence_id`` and ``position``
+    (None when not about an item read back), and ``global_position`` when it was met in
+    the global order (``read_all``, a catch-up subscription), else None."""
+
+    def __init__(self, message: str = "", *, sequence_id: Any = None, position: Any = None,
+                 global_position: int | None = None) -> None:
+        super().__init__(message)
+        self.sequence_id = sequence_id
+        self.position = position
+        self.global_position = global_position
 
 
-class TopicResolutionError(EventStoreError):
-    """A topic (``module#QualifiedName``) names no class that can be imported."""
+class DataIntegrityError(_UnreadableItem):
+    """Stored data is corrupt, was altered, or cannot be decrypted with the given key.
+
+    Met in the feed (an ``OrderedItem`` given to ``event_of``), it names the item's global
+    position, also its attribute ``global_position``: a subscriber resumes after it with
+    ``CatchUpSubscription(strategy, after=error.global_position)`` to skip it.
+    """
+
+
+class TopicResolutionError(_UnreadableItem):
+    """A topic (``module#QualifiedName``) names no class that can be imported (read back:
+    with ``sequence_id``, ``position`` and ``global_position``, as ``DataIntegrityError``)."""
 
 
 class ConfigurationError(EventStoreError):

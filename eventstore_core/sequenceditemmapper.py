@@ -220,9 +220,7 @@ class SequencedItemMapper(Generic[T]):
             if type(metadata) is not dict:
                 raise DataIntegrityError(f"metadata is a {type(metadata).__name__}, not an object")
         except EventStoreError as error:
-            raise type(error)(
-                f"metadata of sequence {sequence_id} at position {position}: {error}"
-            ) from error
+            raise _at(error, sequence_id, position, "metadata of ") from error
         return metadata  # type: ignore[no-any-return]
 
     def envelope_of(self, sequenced_item: Any) -> Envelope:
@@ -255,7 +253,7 @@ class SequencedItemMapper(Generic[T]):
             if type(state) is not dict:
                 raise DataIntegrityError(f"data is a {type(state).__name__}, not an object")
         except EventStoreError as error:
-            raise type(error)(f"sequence {sequence_id} at position {position}: {error}") from error
+            raise _at(error, sequence_id, position) from error
         state[self.sequence_id_attr_name] = sequence_id
         state[self.position_attr_name] = position
         if build is None:  # (see eventkinds: the state becomes the new object's __dict__)
@@ -265,7 +263,7 @@ class SequencedItemMapper(Generic[T]):
         try:
             return build(state)
         except EventStoreError as error:  # an upcast that failed, a state that does not fit
-            raise type(error)(f"sequence {sequence_id} at position {position}: {error}") from error
+            raise _at(error, sequence_id, position) from error
 
     def _topic_info(self, topic: str) -> tuple[type, bool, Any]:
         """The class a topic names, whether its events are encrypted, and how to build one
@@ -308,6 +306,16 @@ class SequencedItemMapper(Generic[T]):
 
     def _no_cipher(self) -> Any:
         raise EncodingError("an event class asks to be encrypted but the mapper has no cipher")
+
+
+def _at(error: EventStoreError, sequence_id: Any, position: Any,
+        what: str = "") -> EventStoreError:
+    """``error`` again, naming the item it is about (and, for the errors of an unreadable
+    item, carrying its ``sequence_id`` and ``position``)."""
+    message = f"{what}sequence {sequence_id} at position {position}: {error}"
+    if isinstance(error, (DataIntegrityError, TopicResolutionError)):
+        return type(error)(message, sequence_id=sequence_id, position=position)
+    return type(error)(message)
 
 
 def _metadata_row(sequence_id: Any, position: Any, topic: str) -> bytes:
