@@ -85,7 +85,7 @@ class CompiledSelect:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         ]
-        self.convert_row = _row_converter(processors)
+        self.convert_row = row_converter(processors) if any(processors) else None
 
     def fetch(self, cursor: Any, params: Mapping[str, Any]) -> list[Any]:
         """The rows for ``params``, read on a DB-API cursor, as the driver gives them."""
@@ -208,13 +208,3 @@ def _named(binds: Binds) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         return values
 
     return parameters
-
-
-def _row_converter(processors: list[Any]) -> Callable[[Any], tuple[Any, ...]] | None:
-    """A function converting a row's values with the processors (None if none converts)."""
-    if not any(processors):
-        return None
-    spec = list(enumerate(processors))
-    return lambda row: tuple(
-        convert(row[index]) if convert is not None else row[index] for index, convert in spec
-    )

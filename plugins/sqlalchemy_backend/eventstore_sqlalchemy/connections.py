@@ -118,7 +118,10 @@ class OwnTransaction:
                 if failure is error:
                     raise
                 raise failure from error
-            self._check_in(holder)
+            if deadline.expired:  # ended just in time: its socket is shut down all the same
+                self._discard(holder)
+            else:
+                self._check_in(holder)
             return result
 
     def _alone(self, work: Work[R], commits: bool) -> R:
@@ -149,7 +152,10 @@ class OwnTransaction:
                 if failure is error:
                     raise
                 raise failure from error
-            self._check_in(holder)
+            if deadline.expired:  # ended just in time: its socket is shut down all the same
+                self._discard(holder)
+            else:
+                self._check_in(holder)
             return result
 
     def _error(
@@ -158,7 +164,7 @@ class OwnTransaction:
         """What to raise for ``error``: ``OutcomeUnknownError`` where the server may have
         committed; ``DatastoreError`` where it did not answer in time; else the driver's
         error as SQLAlchemy wraps it."""
-        silent = getattr(deadline, "expired", False)
+        silent = deadline.expired
         if silent:
             what = f"the server did not answer within server_timeout={deadline.seconds:g} s"
         if unknown:
@@ -183,6 +189,15 @@ class OwnTransaction:
         except self.database.dbapi.Error as error:  # cannot connect: as SQLAlchemy wraps it
             raise wrap(error, self.engine.dialect) from error
         return pooled.dbapi_connection, pooled
+
+    def _discard(self, holder: Any) -> None:
+        """A connection that must not be used again: closed, not given back."""
+        if self.per_thread is not None:
+            self.per_thread.drop(holder)
+            holder.busy = False
+        else:
+            holder.invalidate()
+            holder.close()
 
     def _check_in(self, holder: Any) -> None:
         if self.per_thread is not None:
@@ -285,7 +300,7 @@ class SessionTransaction:
                 finally:
                     cursor.close()
         except BaseException as error:
-            if getattr(deadline, "expired", False):
+            if deadline.expired:
                 conn.invalidate(error)
                 raise DatastoreError(
                     f"the server did not answer within server_timeout={deadline.seconds:g} s "

@@ -29,6 +29,22 @@ SERVER_TIMEOUT = 60.0
 NO_GUARD: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
 
 
+class NoDeadline:
+    """The deadline of a call on a database whose driver bounds its own waits."""
+
+    expired = False
+    seconds = 0.0
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+NO_DEADLINE = NoDeadline()
+
+
 class Appender:
     """Appends items to one table: statements compiled once, run on a DB-API cursor.
 
@@ -107,10 +123,11 @@ class Database:
         """Set up a new engine (event listeners)."""
         for_dialect(engine.dialect).server_timeout = settings.server_timeout
 
-    def bounded(self, dbapi_connection: Any) -> contextlib.AbstractContextManager[Any]:
+    def bounded(self, dbapi_connection: Any) -> Any:
         """Entered around each call on ``dbapi_connection``: ends it if the server has not
-        answered within ``server_timeout`` (where the driver cannot do it itself)."""
-        return NO_GUARD
+        answered within ``server_timeout`` (where the driver cannot do it itself); its
+        ``expired`` tells whether it did."""
+        return NO_DEADLINE
 
     def shared_between_processes(self, url: URL) -> bool:
         """Whether other processes can reach the database at ``url``."""
