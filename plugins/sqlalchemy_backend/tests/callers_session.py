@@ -43,13 +43,13 @@ class CallersSessionStrategy(SQLAlchemyActiveRecordStrategy[Any]):
         with self.current_session().begin():
             return call()
 
-    def append(self, sequenced_item_or_items: Any) -> None:
+    def append(self, sequenced_item_or_items: Any, *args: Any, **kwargs: Any) -> None:
         session = self.current_session()
         with session.begin():
             # A caller that writes to SQLite begins IMMEDIATE (takes the write lock first):
             # a deferred transaction cannot wait for another writer once it has read.
             session.connection({"clause": self.table}, execution_options=WRITE_OPTIONS)
-            super().append(sequenced_item_or_items)
+            super().append(sequenced_item_or_items, *args, **kwargs)
 
     def get_items(self, *args: Any, **kwargs: Any) -> list[Any]:
         return self._in_callers_transaction(
@@ -62,9 +62,11 @@ class CallersSessionStrategy(SQLAlchemyActiveRecordStrategy[Any]):
         )
         return iter(pages)
 
-    def read_all(self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> list[OrderedItem]:
+    def read_all(
+        self, after: int = 0, limit: int = DEFAULT_PAGE_SIZE, category: str | None = None
+    ) -> list[OrderedItem]:
         return self._in_callers_transaction(
-            lambda: super(CallersSessionStrategy, self).read_all(after, limit)
+            lambda: super(CallersSessionStrategy, self).read_all(after, limit, category)
         )
 
     def wait_for_items(self, after: int, timeout: float) -> None:
