@@ -42,9 +42,9 @@ from .steps import Execute, Sleep, Steps
 #: Pauses between attempts of the second proposal (so it is tried len + 1 times), each
 #: stretched by a random factor (``jittered``): writers racing for one partition all meet
 #: Paxos contention at once, and would otherwise all propose again at the same moments.
-#: Their sum stays near the 1.25 s of the evenly timed pauses before, so that an append
-#: with two of three nodes down (each attempt refused at once) still fails within seconds.
-PROPOSE_AGAIN_PAUSES = (0.1, 0.25, 0.5, 0.75)
+#: Three attempts in all: with two of three nodes down, each attempt may wait out its
+#: timeout, and an append must still fail within seconds.
+PROPOSE_AGAIN_PAUSES = (0.25, 1.0)
 #: The least time one attempt of the second proposal is given (a request timeout of a few
 #: milliseconds would otherwise make every settling attempt time out as well).
 SETTLE_TIMEOUT = 2.0
